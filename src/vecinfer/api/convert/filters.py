@@ -1,0 +1,90 @@
+"""Filter messages -> domain filters."""
+
+from __future__ import annotations
+
+from vecinfer.api.convert.values import point_id_from
+from vecinfer.domain import filters as f
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer_proto.qdrant import qdrant_common_pb2 as cpb
+
+
+def filter_from(msg: cpb.Filter) -> f.Filter:
+    min_should = None
+    if msg.HasField("min_should"):
+        min_should = f.MinShould(tuple(_condition(c) for c in msg.min_should.conditions), msg.min_should.min_count)
+    return f.Filter(
+        must=tuple(_condition(c) for c in msg.must),
+        should=tuple(_condition(c) for c in msg.should),
+        must_not=tuple(_condition(c) for c in msg.must_not),
+        min_should=min_should,
+    )
+
+
+def optional_filter(parent, field: str = "filter") -> f.Filter | None:
+    if not parent.HasField(field):
+        return None
+    flt = filter_from(getattr(parent, field))
+    return None if flt.is_empty() else flt
+
+
+def _bounds(msg, names=("lt", "gt", "gte", "lte")) -> dict:
+    return {n: getattr(msg, n) for n in names if msg.HasField(n)}
+
+
+def _condition(msg: cpb.Condition):
+    kind = msg.WhichOneof("condition_one_of")
+    if kind == "field":
+        return _field_condition(msg.field)
+    if kind == "is_empty":
+        return f.IsEmpty(msg.is_empty.key)
+    if kind == "is_null":
+        return f.IsNull(msg.is_null.key)
+    if kind == "has_id":
+        return f.HasId(frozenset(point_id_from(p, "has_id") for p in msg.has_id.has_id))
+    if kind == "has_vector":
+        return f.HasVector(msg.has_vector.has_vector)
+    if kind == "filter":
+        return filter_from(msg.filter)
+    if kind == "nested":
+        return f.Nested(msg.nested.key, filter_from(msg.nested.filter))
+    if kind is None:
+        raise InvalidArgument("Filter condition is empty: set one of field, is_empty, has_id, filter, is_null, nested, has_vector")
+    raise InvalidArgument(f"Filter condition `{kind}` is not supported by vecinfer")
+
+
+def _field_condition(msg: cpb.FieldCondition):
+    key = msg.key
+    if not key:
+        raise InvalidArgument("FieldCondition.key is empty: give the payload path to test, e.g. `city` or `a.b`")
+    parts = []
+    if msg.HasField("match"):
+        parts.append(_match(key, msg.match))
+    if msg.HasField("range"):
+        parts.append(f.Range(key, **_bounds(msg.range)))
+    if msg.HasField("datetime_range"):
+        bounds = {n: t.seconds + t.nanos / 1e9 for n, t in _bounds(msg.datetime_range).items()}
+        parts.append(f.Range(key, datetime=True, **bounds))
+    if msg.HasField("values_count"):
+        parts.append(f.ValuesCount(key, **_bounds(msg.values_count)))
+    if msg.HasField("is_empty"):
+        parts.append(f.IsEmpty(key) if msg.is_empty else f.Not(f.IsEmpty(key)))
+    if msg.HasField("is_null"):
+        parts.append(f.IsNull(key) if msg.is_null else f.Not(f.IsNull(key)))
+    for geo in ("geo_bounding_box", "geo_radius", "geo_polygon"):
+        if msg.HasField(geo):
+            raise InvalidArgument(f"FieldCondition.{geo} is not supported by vecinfer yet")
+    if not parts:
+        raise InvalidArgument(f"FieldCondition on `{key}` has no condition: set match, range, datetime_range or values_count")
+    return parts[0] if len(parts) == 1 else f.Filter(must=tuple(parts))
+
+
+def _match(key: str, msg: cpb.Match) -> f.Match:
+    kind = msg.WhichOneof("match_value")
+    if kind is None:
+        raise InvalidArgument(f"Match on `{key}` is empty: set keyword, integer, boolean, keywords, integers, ...")
+    value = getattr(msg, kind)
+    if kind in ("keywords", "except_keywords"):
+        value = frozenset(value.strings)
+    elif kind in ("integers", "except_integers"):
+        value = frozenset(value.integers)
+    return f.Match(key, kind, value)

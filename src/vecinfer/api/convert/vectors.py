@@ -1,0 +1,110 @@
+"""Vectors and inference objects, both directions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vecinfer.api.convert.values import map_to_py, point_id_from, value_to_py
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.inference import Document, Image, InferenceObject
+from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector, VectorValue
+from vecinfer_proto.qdrant import points_pb2 as pb
+
+_MULTI = "Wrong input: Wrong usage of multi vectors: vecinfer stores dense and sparse vectors only"
+
+
+def document_from(msg: pb.Document) -> Document:
+    if not msg.model:
+        raise InvalidArgument("Document.model is empty: name the model that embeds the text, e.g. `qdrant/bm25`")
+    return Document(msg.text, msg.model, map_to_py(msg.options))
+
+
+def image_from(msg: pb.Image) -> Image:
+    if not msg.HasField("image"):
+        raise InvalidArgument("Empty image is not allowed: set Image.image to a URL, base64 or data URL")
+    return Image(value_to_py(msg.image), msg.model, map_to_py(msg.options))
+
+
+def object_from(msg: pb.InferenceObject) -> InferenceObject:
+    if not msg.HasField("object"):
+        raise InvalidArgument("Empty object is not allowed: set InferenceObject.object")
+    return InferenceObject(value_to_py(msg.object), msg.model, map_to_py(msg.options))
+
+
+def _dense(data) -> np.ndarray:
+    return np.asarray(data, dtype=np.float32)
+
+
+def _sparse(msg: pb.SparseVector) -> SparseVector:
+    return SparseVector.build(msg.indices, msg.values)
+
+
+def vector_from(msg: pb.Vector) -> VectorValue:
+    kind = msg.WhichOneof("vector")
+    if kind == "dense":
+        return _dense(msg.dense.data)
+    if kind == "sparse":
+        return _sparse(msg.sparse)
+    if kind == "document":
+        return document_from(msg.document)
+    if kind == "image":
+        return image_from(msg.image)
+    if kind == "object":
+        return object_from(msg.object)
+    if kind == "multi_dense":
+        raise InvalidArgument(_MULTI)
+    # The encoding of older clients: data + optional indices / vectors_count.
+    if msg.HasField("indices"):
+        return SparseVector.build(msg.indices.data, msg.data)
+    if msg.HasField("vectors_count"):
+        raise InvalidArgument(_MULTI)
+    return _dense(msg.data)
+
+
+def vectors_from(msg: pb.Vectors) -> dict[str, VectorValue]:
+    kind = msg.WhichOneof("vectors_options")
+    if kind == "vector":
+        value = vector_from(msg.vector)
+        if isinstance(value, SparseVector):
+            raise InvalidArgument("Sparse vector must be named: send it in `vectors` under its sparse vector name")
+        return {DEFAULT_VECTOR: value}
+    if kind == "vectors":
+        return {name: vector_from(v) for name, v in msg.vectors.vectors.items()}
+    raise InvalidArgument("No Vector Provided: set `vectors.vector` or `vectors.vectors`")
+
+
+def vector_input_from(msg: pb.VectorInput):
+    """Returns (vector, point_id): exactly one is not None."""
+    kind = msg.WhichOneof("variant")
+    if kind == "id":
+        return None, point_id_from(msg.id, "nearest.id")
+    if kind == "dense":
+        return _dense(msg.dense.data), None
+    if kind == "sparse":
+        return _sparse(msg.sparse), None
+    if kind == "document":
+        return document_from(msg.document), None
+    if kind == "image":
+        return image_from(msg.image), None
+    if kind == "object":
+        return object_from(msg.object), None
+    if kind == "multi_dense":
+        raise InvalidArgument(_MULTI)
+    raise InvalidArgument("VectorInput variant is missing: set id, dense, sparse, document, image or object")
+
+
+def _fill_output(value, out: pb.VectorOutput) -> None:
+    if isinstance(value, SparseVector):
+        out.sparse.indices.extend(value.indices.tolist())
+        out.sparse.values.extend(value.values.tolist())
+    else:
+        out.dense.data.extend(value.tolist())
+
+
+def vectors_to(vectors: dict, unnamed: bool, out: pb.VectorsOutput) -> None:
+    if unnamed and set(vectors) == {DEFAULT_VECTOR}:
+        _fill_output(vectors[DEFAULT_VECTOR], out.vector)
+        return
+    out.vectors.SetInParent()
+    for name, value in vectors.items():
+        _fill_output(value, out.vectors.vectors[name])

@@ -1,0 +1,1 @@
+"""Plain Python types that every layer speaks; protobuf never gets past api/."""

@@ -1,0 +1,67 @@
+"""Collection configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Distance(str, Enum):
+    COSINE = "Cosine"
+    DOT = "Dot"
+    EUCLID = "Euclid"
+    MANHATTAN = "Manhattan"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self in (Distance.COSINE, Distance.DOT)
+
+
+class Modifier(str, Enum):
+    NONE = "none"
+    IDF = "idf"
+
+
+@dataclass(frozen=True)
+class DenseVectorParams:
+    size: int
+    distance: Distance
+
+
+@dataclass(frozen=True)
+class SparseVectorParams:
+    modifier: Modifier = Modifier.NONE
+
+
+@dataclass(frozen=True)
+class HnswConfig:
+    m: int = 16
+    ef_construct: int = 100
+    full_scan_threshold: int = 10_000
+
+
+@dataclass(frozen=True)
+class OptimizersConfig:
+    # Kilobytes of vectors in a segment before it gets an HNSW index (Qdrant's default).
+    indexing_threshold: int = 10_000
+    deleted_threshold: float = 0.2
+    vacuum_min_vector_number: int = 1000
+    default_segment_number: int = 0
+    flush_interval_sec: int = 5
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    # Dense vectors by name; the unnamed vector has the name "" (DEFAULT_VECTOR).
+    dense: dict[str, DenseVectorParams] = field(default_factory=dict)
+    sparse: dict[str, SparseVectorParams] = field(default_factory=dict)
+    hnsw: HnswConfig = field(default_factory=HnswConfig)
+    optimizers: OptimizersConfig = field(default_factory=OptimizersConfig)
+    # True when the collection was created with one unnamed vector (VectorsConfig.params).
+    unnamed: bool = False
+    created_at: float = 0.0
+    metadata: dict = field(default_factory=dict)
+
+
+# Payload index kinds, named as in FieldType without the prefix.
+FIELD_INDEX_TYPES = ("keyword", "integer", "float", "geo", "text", "bool", "datetime", "uuid")

@@ -1,0 +1,147 @@
+"""Points, vectors and the write operations a request carries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.filters import Filter
+from vecinfer.domain.inference import InferenceInput
+
+# A point id is a non-negative integer or a UUID in canonical lower-case hyphenated form.
+PointId = Union[int, str]
+
+# The name of the single unnamed vector of a collection.
+DEFAULT_VECTOR = ""
+
+
+def parse_uuid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise InvalidArgument(f"Unable to parse UUID: {text}") from None
+
+
+def id_sort_key(point_id: PointId) -> tuple[int, int]:
+    """Numeric ids sort before UUIDs, as in Qdrant's scroll order."""
+    if isinstance(point_id, int):
+        return (0, point_id)
+    return (1, uuid.UUID(point_id).int)
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    indices: np.ndarray  # uint32, unique
+    values: np.ndarray  # float32, same length
+
+    @staticmethod
+    def build(indices, values) -> "SparseVector":
+        idx = np.asarray(indices, dtype=np.int64)
+        val = np.asarray(values, dtype=np.float32)
+        if idx.shape != val.shape:
+            raise InvalidArgument(
+                f"Sparse vector has {len(idx)} indices but {len(val)} values: they must match"
+            )
+        if len(np.unique(idx)) != len(idx):
+            raise InvalidArgument("Sparse vector indices must be unique")
+        if len(idx) and (idx.min() < 0 or idx.max() > 0xFFFFFFFF):
+            raise InvalidArgument("Sparse vector indices must fit in uint32")
+        return SparseVector(idx.astype(np.uint32), val)
+
+
+# What may stand where a vector goes: a dense array, a sparse vector, or an inference object
+# that the inference layer replaces with one of the first two before storage sees it.
+VectorValue = Union[np.ndarray, SparseVector, InferenceInput]
+
+
+@dataclass
+class Point:
+    id: PointId
+    vectors: dict[str, VectorValue]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PointVectors:
+    id: PointId
+    vectors: dict[str, VectorValue]
+
+
+@dataclass(frozen=True)
+class PointsSelector:
+    """Either explicit ids or a filter."""
+
+    ids: tuple[PointId, ...] | None = None
+    filter: Filter | None = None
+
+
+@dataclass
+class Upsert:
+    points: list[Point]
+    update_filter: Filter | None = None
+    mode: str = "upsert"  # upsert | insert_only | update_only
+
+
+@dataclass
+class DeletePoints:
+    selector: PointsSelector
+
+
+@dataclass
+class UpdateVectors:
+    points: list[PointVectors]
+    update_filter: Filter | None = None
+
+
+@dataclass
+class DeleteVectors:
+    selector: PointsSelector
+    names: list[str]
+
+
+@dataclass
+class SetPayload:
+    selector: PointsSelector
+    payload: dict[str, Any]
+    key: str | None = None
+
+
+@dataclass
+class OverwritePayload:
+    selector: PointsSelector
+    payload: dict[str, Any]
+
+
+@dataclass
+class DeletePayload:
+    selector: PointsSelector
+    keys: list[str]
+
+
+@dataclass
+class ClearPayload:
+    selector: PointsSelector
+
+
+WriteOperation = Union[
+    Upsert, DeletePoints, UpdateVectors, DeleteVectors, SetPayload, OverwritePayload,
+    DeletePayload, ClearPayload,
+]
+
+
+@dataclass
+class CreateFieldIndex:
+    field: str
+    type: str  # one of domain.collections.FIELD_INDEX_TYPES
+
+
+@dataclass
+class DeleteFieldIndex:
+    field: str
+
+
+CollectionOperation = Union[WriteOperation, CreateFieldIndex, DeleteFieldIndex]

@@ -1,0 +1,1 @@
+"""Turns inference objects (Document, Image, InferenceObject) into vectors."""

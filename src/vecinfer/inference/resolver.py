@@ -1,0 +1,79 @@
+"""Collect -> de-duplicate -> group per model -> embed concurrently -> substitute.
+
+Every inference object of one request is resolved before the request touches storage, so a
+failure anywhere rejects the whole request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any, Callable
+
+from vecinfer.domain import points as ops
+from vecinfer.domain.inference import INFERENCE_TYPES, InferenceInput
+from vecinfer.domain.query import Nearest, Prefetch
+from vecinfer.inference.backend import Purpose
+from vecinfer.inference.registry import Registry
+
+# A place holding an inference object, and how to put the vector there instead.
+Slot = tuple[InferenceInput, Callable[[Any], None]]
+
+
+def _dict_setter(holder: dict, key: str) -> Callable[[Any], None]:
+    return lambda vector: holder.__setitem__(key, vector)
+
+
+def slots_in_operations(operations: list) -> list[Slot]:
+    slots: list[Slot] = []
+    for op in operations:
+        if isinstance(op, (ops.Upsert, ops.UpdateVectors)):
+            for point in op.points:
+                for name, value in point.vectors.items():
+                    if isinstance(value, INFERENCE_TYPES):
+                        slots.append((value, _dict_setter(point.vectors, name)))
+    return slots
+
+
+def slots_in_query(node: Prefetch) -> list[Slot]:
+    slots: list[Slot] = []
+    if isinstance(node.query, Nearest) and isinstance(node.query.vector, INFERENCE_TYPES):
+        query = node.query
+        slots.append((query.vector, lambda vector, n=node, q=query: setattr(n, "query", Nearest(vector=vector))))
+    for child in node.prefetch:
+        slots.extend(slots_in_query(child))
+    return slots
+
+
+class Resolver:
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    async def resolve(self, slots: list[Slot], purpose: Purpose) -> dict[str, int]:
+        """Fill every slot; returns tokens used per model."""
+        if not slots:
+            return {}
+        unique: dict[tuple, InferenceInput] = {}
+        for obj, _ in slots:
+            unique.setdefault(obj.key(), obj)
+        groups: dict[int, list[tuple]] = defaultdict(list)
+        backends = {}
+        for key, obj in unique.items():
+            backend = self.registry.get(obj.model)
+            backends[id(backend)] = backend
+            groups[id(backend)].append(key)
+
+        async def run(backend_id: int):
+            keys = groups[backend_id]
+            result = await backends[backend_id].embed([unique[k] for k in keys], purpose)
+            return backends[backend_id].info.name, dict(zip(keys, result.vectors)), result.tokens
+
+        results = await asyncio.gather(*(run(b) for b in groups))
+        vectors: dict[tuple, Any] = {}
+        usage: dict[str, int] = defaultdict(int)
+        for model, computed, tokens in results:
+            vectors.update(computed)
+            usage[model] += tokens
+        for obj, put in slots:
+            put(vectors[obj.key()])
+        return dict(usage)

@@ -1,0 +1,1 @@
+"""Query execution: prefetch trees, fusion, payload filters."""

@@ -1,0 +1,218 @@
+"""Payload filter evaluation over a segment's points.
+
+Keys are JSON paths: `a.b` walks objects, `arr[]` walks every element of an array, and
+arrays at the end of a path match when any element matches.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+import numpy as np
+
+from vecinfer.domain.filters import (
+    Filter, HasId, HasVector, IsEmpty, IsNull, Match, MinShould, Nested, Not, Range, ValuesCount,
+)
+
+_MISSING = object()
+
+
+def _path_parts(key: str) -> list[str]:
+    parts = []
+    for part in key.split("."):
+        while part.endswith("[]"):
+            parts.append(part[:-2])
+            parts.append("[]")
+            part = ""
+        if part:
+            parts.append(part)
+    return [p for p in parts if p != ""]
+
+
+def raw_values(payload: Any, key: str) -> list[Any]:
+    """Values found at `key`, arrays at the end of the path not flattened."""
+    current = [payload]
+    for part in _path_parts(key):
+        following = []
+        for value in current:
+            if part == "[]":
+                if isinstance(value, list):
+                    following.extend(value)
+            elif isinstance(value, dict) and part in value:
+                following.append(value[part])
+            elif isinstance(value, list):
+                # A plain key after an array walks into its objects, as Qdrant does.
+                following.extend(v[part] for v in value if isinstance(v, dict) and part in v)
+        current = following
+    return current
+
+
+def leaf_values(payload: Any, key: str) -> list[Any]:
+    """Values at `key` with arrays flattened: a condition holds if it holds for any of them."""
+    out: list[Any] = []
+    for value in raw_values(payload, key):
+        if isinstance(value, list):
+            out.extend(value)
+        else:
+            out.append(value)
+    return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        from datetime import timezone
+
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _match_one(kind: str, expected: Any, value: Any) -> bool:
+    if kind == "keyword":
+        return isinstance(value, str) and value == expected
+    if kind == "integer":
+        return _is_int(value) and value == expected
+    if kind == "boolean":
+        return isinstance(value, bool) and value == expected
+    if kind == "keywords":
+        return isinstance(value, str) and value in expected
+    if kind == "integers":
+        return _is_int(value) and value in expected
+    if not isinstance(value, str):
+        return False
+    if kind in ("text", "phrase", "substring"):
+        return expected in value
+    if kind == "text_any":
+        return any(word in value for word in expected.split())
+    if kind == "prefix":
+        return value.startswith(expected)
+    return False
+
+
+def _match(cond: Match, payload: dict) -> bool:
+    values = leaf_values(payload, cond.key)
+    if cond.kind == "except_keywords":
+        return not any(isinstance(v, str) and v in cond.value for v in values)
+    if cond.kind == "except_integers":
+        return not any(_is_int(v) and v in cond.value for v in values)
+    return any(_match_one(cond.kind, cond.value, v) for v in values)
+
+
+def _in_range(cond: Range | ValuesCount, x: float) -> bool:
+    return (
+        (cond.lt is None or x < cond.lt)
+        and (cond.gt is None or x > cond.gt)
+        and (cond.lte is None or x <= cond.lte)
+        and (cond.gte is None or x >= cond.gte)
+    )
+
+
+def _range(cond: Range, payload: dict) -> bool:
+    for value in leaf_values(payload, cond.key):
+        x = _timestamp(value) if cond.datetime else (float(value) if _is_number(value) else None)
+        if x is not None and _in_range(cond, x):
+            return True
+    return False
+
+
+def _values_count(cond: ValuesCount, payload: dict) -> bool:
+    return _in_range(cond, len(leaf_values(payload, cond.key)))
+
+
+def _is_empty(key: str, payload: dict) -> bool:
+    return all(v is None for v in leaf_values(payload, key))
+
+
+def _is_null(key: str, payload: dict) -> bool:
+    values = raw_values(payload, key)
+    return bool(values) and all(v is None for v in values)
+
+
+class PointView:
+    """What a condition can look at: id, payload, and which vectors the point has."""
+
+    __slots__ = ("id", "payload", "has_vector")
+
+    def __init__(self, point_id, payload: dict, has_vector: Callable[[str], bool]):
+        self.id = point_id
+        self.payload = payload
+        self.has_vector = has_vector
+
+
+def check(condition, point: PointView) -> bool:
+    if isinstance(condition, Filter):
+        return check_filter(condition, point)
+    if isinstance(condition, Match):
+        return _match(condition, point.payload)
+    if isinstance(condition, Range):
+        return _range(condition, point.payload)
+    if isinstance(condition, ValuesCount):
+        return _values_count(condition, point.payload)
+    if isinstance(condition, IsEmpty):
+        return _is_empty(condition.key, point.payload)
+    if isinstance(condition, IsNull):
+        return _is_null(condition.key, point.payload)
+    if isinstance(condition, HasId):
+        return point.id in condition.ids
+    if isinstance(condition, HasVector):
+        return point.has_vector(condition.name)
+    if isinstance(condition, Not):
+        return not check(condition.condition, point)
+    if isinstance(condition, Nested):
+        for element in leaf_values(point.payload, condition.key):
+            if isinstance(element, dict) and check_filter(
+                condition.filter, PointView(point.id, element, point.has_vector)
+            ):
+                return True
+        return False
+    raise TypeError(f"unknown condition {condition!r}")
+
+
+def _min_should(ms: MinShould, point: PointView) -> bool:
+    hits = 0
+    for condition in ms.conditions:
+        if check(condition, point):
+            hits += 1
+            if hits >= ms.min_count:
+                return True
+    return hits >= ms.min_count
+
+
+def check_filter(flt: Filter, point: PointView) -> bool:
+    if not all(check(c, point) for c in flt.must):
+        return False
+    if flt.should and not any(check(c, point) for c in flt.should):
+        return False
+    if any(check(c, point) for c in flt.must_not):
+        return False
+    if flt.min_should is not None and not _min_should(flt.min_should, point):
+        return False
+    return True
+
+
+def filter_mask(segment, flt: Filter | None) -> np.ndarray:
+    """Boolean mask over the segment's offsets: live points that pass `flt`."""
+    mask = segment.live_mask()
+    if flt is None or flt.is_empty():
+        return mask
+    result = np.zeros_like(mask)
+    for offset, point_id in segment.iter_live():
+        view = PointView(point_id, segment.payload(offset), lambda name, o=offset: segment.has_vector(o, name))
+        if check_filter(flt, view):
+            result[offset] = True
+    return result

@@ -1,0 +1,1 @@
+"""Durable storage of collections: segments of points, write-ahead log, checkpoints."""

@@ -1,0 +1,81 @@
+"""All collections under one storage directory: create, open on start, delete."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from pathlib import Path
+
+from vecinfer.domain.collections import CollectionConfig
+from vecinfer.domain.errors import AlreadyExists, InvalidArgument, collection_not_found
+from vecinfer.storage.collection import CONFIG_FILE, Collection
+
+log = logging.getLogger(__name__)
+
+_NAME_RE = re.compile(r"^[^/\\\0:*?\"<>|]{1,255}$")
+COLLECTIONS_DIR = "collections"
+
+
+class Catalog:
+    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20):
+        self.root = root / COLLECTIONS_DIR
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._checkpoint_bytes = checkpoint_bytes
+        self._lock = threading.Lock()
+        self._collections: dict[str, Collection] = {}
+        for entry in sorted(self.root.iterdir()):
+            if (entry / CONFIG_FILE).exists():
+                name = _decode(entry.name)
+                self._collections[name] = Collection.open(name, entry, checkpoint_bytes)
+            elif entry.is_dir():
+                # A create that crashed before its config landed: nothing was acknowledged.
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def names(self) -> list[str]:
+        return sorted(self._collections)
+
+    def exists(self, name: str) -> bool:
+        return name in self._collections
+
+    def get(self, name: str) -> Collection:
+        try:
+            return self._collections[name]
+        except KeyError:
+            raise collection_not_found(name) from None
+
+    def create(self, name: str, config: CollectionConfig) -> Collection:
+        if not name or not _NAME_RE.match(name) or name in (".", ".."):
+            raise InvalidArgument(
+                f"Wrong input: collection_name {name!r} is not valid: use 1-255 characters without / \\ : * ? \" < > |"
+            )
+        with self._lock:
+            if name in self._collections:
+                raise AlreadyExists(f"Wrong input: Collection `{name}` already exists!")
+            collection = Collection.create(name, self.root / _encode(name), config, self._checkpoint_bytes)
+            self._collections[name] = collection
+            return collection
+
+    def delete(self, name: str) -> bool:
+        with self._lock:
+            collection = self._collections.pop(name, None)
+        if collection is None:
+            return False
+        with collection.lock:
+            collection.wal.close()
+            shutil.rmtree(collection.path)
+        return True
+
+    def close(self) -> None:
+        for collection in self._collections.values():
+            collection.close()
+
+
+def _encode(name: str) -> str:
+    # Directory names stay readable but cannot collide with "." or hidden files.
+    return "c-" + name.encode().hex() if name.startswith((".", "c-")) else name
+
+
+def _decode(dirname: str) -> str:
+    return bytes.fromhex(dirname[2:]).decode() if dirname.startswith("c-") else dirname

@@ -1,0 +1,302 @@
+"""One collection on disk: config, a segment, a write-ahead log and checkpoints.
+
+A request's operations are validated as a whole, logged with one fsync, then applied; a bad
+operation rejects the whole request before anything reaches the log.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vecinfer.domain import points as ops
+from vecinfer.domain.collections import CollectionConfig, Distance
+from vecinfer.domain.errors import InvalidArgument, NotFound
+from vecinfer.domain.filters import Filter
+from vecinfer.domain.inference import INFERENCE_TYPES
+from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector
+from vecinfer.query.filters import PointView, check_filter, filter_mask
+from vecinfer.storage import config_file
+from vecinfer.storage.segment import Segment
+from vecinfer.storage.wal import WriteAheadLog
+
+CONFIG_FILE = "config.json"
+SNAPSHOT_FILE = "snapshot.pkl"
+WAL_FILE = "wal.log"
+
+
+def describe_name(name: str) -> str:
+    return "the unnamed vector" if name == DEFAULT_VECTOR else f"vector `{name}`"
+
+
+class Collection:
+    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int):
+        self.name = name
+        self.path = path
+        self.config = config
+        self.lock = threading.RLock()
+        self.segment = Segment(config)
+        self.payload_schema: dict[str, str] = {}
+        self.seq = 0
+        self._checkpoint_bytes = checkpoint_bytes
+        self._load()
+        self.wal = WriteAheadLog(path / WAL_FILE)
+        for seq, operations in self.wal.replay():
+            if seq > self.seq:
+                for operation in operations:
+                    self._apply(operation)
+                self.seq = seq
+
+    @classmethod
+    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int) -> "Collection":
+        path.mkdir(parents=True)
+        config_file.save(path / CONFIG_FILE, config)
+        return cls(name, path, config, checkpoint_bytes)
+
+    @classmethod
+    def open(cls, name: str, path: Path, checkpoint_bytes: int) -> "Collection":
+        return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes)
+
+    # ------------------------------------------------------------------ durability
+
+    def _load(self) -> None:
+        snapshot = self.path / SNAPSHOT_FILE
+        if not snapshot.exists():
+            return
+        with open(snapshot, "rb") as f:
+            data = pickle.load(f)
+        self.seq = data["seq"]
+        self.payload_schema = data["payload_schema"]
+        self.segment = Segment.from_export(self.config, data["segment"])
+
+    def checkpoint(self) -> None:
+        """Write every live point to a snapshot, then empty the log."""
+        with self.lock:
+            data = {"seq": self.seq, "payload_schema": self.payload_schema, "segment": self.segment.export_live()}
+            config_file.write_atomically(self.path / SNAPSHOT_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            self.wal.reset()
+            self.segment = Segment.from_export(self.config, data["segment"])
+
+    def close(self) -> None:
+        with self.lock:
+            if self.wal.size() > 0:
+                self.checkpoint()
+            self.wal.close()
+
+    # ------------------------------------------------------------------ writes
+
+    def write(self, operations: list[ops.CollectionOperation]) -> int:
+        """Validate all operations, log them, apply them. Returns the operation id."""
+        with self.lock:
+            prepared = self._prepare_all(operations)
+            seq = self.seq + 1
+            self.wal.append(seq, prepared)
+            for operation in prepared:
+                self._apply(operation)
+            self.seq = seq
+            if self.wal.size() > self._checkpoint_bytes:
+                self.checkpoint()
+            return seq
+
+    def _prepare_all(self, operations):
+        # Ids as they will stand after the earlier operations of this same request.
+        known = _IdTracker(self.segment.offset_of)
+        return [self._prepare(op, known) for op in operations]
+
+    def _prepare(self, op, known: "_IdTracker"):
+        if isinstance(op, ops.Upsert):
+            points = [ops.Point(p.id, self.prepare_vectors(p.vectors, p.id), p.payload) for p in op.points]
+            for p in points:
+                known.add(p.id)
+            return ops.Upsert(points, op.update_filter, op.mode)
+        if isinstance(op, ops.UpdateVectors):
+            prepared = []
+            for p in op.points:
+                if not known.has(p.id):
+                    raise NotFound(f"Not found: No point with id {p.id} found")
+                if not p.vectors:
+                    raise InvalidArgument(f"Point {p.id}: update_vectors needs at least one vector")
+                prepared.append(ops.PointVectors(p.id, self.prepare_vectors(p.vectors, p.id)))
+            return ops.UpdateVectors(prepared, op.update_filter)
+        if isinstance(op, ops.DeleteVectors):
+            for name in op.names:
+                self.check_vector_name(name)
+            return op
+        if isinstance(op, ops.DeletePoints):
+            if op.selector.ids is not None:
+                for point_id in op.selector.ids:
+                    known.remove(point_id)
+            return op
+        if isinstance(op, ops.SetPayload) and op.key is not None and not op.key:
+            raise InvalidArgument("set_payload: `key` must be a non-empty JSON path, or left unset")
+        return op
+
+    def check_vector_name(self, name: str) -> None:
+        if name not in self.config.dense and name not in self.config.sparse:
+            known = sorted([*self.config.dense, *self.config.sparse])
+            hint = ", ".join(repr(n) for n in known) if known else "none"
+            raise InvalidArgument(
+                f"Wrong input: Not existing vector name error: {name} (collection `{self.name}` has: {hint})"
+            )
+
+    def prepare_vectors(self, vectors: dict[str, Any], point_id: PointId | None = None) -> dict:
+        """Check names, kinds and dimensions; normalise Cosine vectors."""
+        where = f" (point {point_id})" if point_id is not None else ""
+        out = {}
+        for name, value in vectors.items():
+            out[name] = self.prepare_vector(name, value, where)
+        return out
+
+    def prepare_vector(self, name: str, value, where: str = ""):
+        self.check_vector_name(name)
+        if isinstance(value, INFERENCE_TYPES):
+            raise AssertionError("inference objects must be resolved before storage")
+        if name in self.config.sparse:
+            if not isinstance(value, SparseVector):
+                raise InvalidArgument(
+                    f"Wrong input: Wrong usage of sparse vectors: {describe_name(name)} is sparse, "
+                    f"got a dense vector{where}"
+                )
+            return value
+        params = self.config.dense[name]
+        if isinstance(value, SparseVector):
+            raise InvalidArgument(
+                f"Wrong input: Wrong usage of sparse vectors: {describe_name(name)} is dense "
+                f"(dim {params.size}), got a sparse vector{where}"
+            )
+        vector = np.asarray(value, dtype=np.float32)
+        if vector.ndim != 1 or len(vector) != params.size:
+            got = len(vector) if vector.ndim == 1 else "a multi-vector"
+            raise InvalidArgument(
+                f"Wrong input: Vector dimension error: expected dim: {params.size}, got {got}"
+                f" for {describe_name(name)}{where}"
+            )
+        if not np.all(np.isfinite(vector)):
+            raise InvalidArgument(f"Vector for {describe_name(name)}{where} contains NaN or infinity")
+        if params.distance is Distance.COSINE:
+            norm = float(np.linalg.norm(vector))
+            if norm > 0:
+                vector = vector / norm
+        return vector.astype(np.float32)
+
+    # ------------------------------------------------------------------ apply (cannot fail)
+
+    def select(self, selector: PointsSelector) -> list[PointId]:
+        if selector.ids is not None:
+            return [i for i in selector.ids if i in self.segment.offset_of]
+        mask = filter_mask(self.segment, selector.filter)
+        return [self.segment.ids[o] for o in np.flatnonzero(mask).tolist()]
+
+    def _matches(self, point_id: PointId, flt: Filter | None) -> bool:
+        if flt is None:
+            return True
+        offset = self.segment.offset_of[point_id]
+        view = PointView(point_id, self.segment.payload(offset), lambda n: self.segment.has_vector(offset, n))
+        return check_filter(flt, view)
+
+    def _apply(self, op) -> None:
+        seg = self.segment
+        if isinstance(op, ops.Upsert):
+            for p in op.points:
+                exists = p.id in seg.offset_of
+                if (op.mode == "insert_only" and exists) or (op.mode == "update_only" and not exists):
+                    continue
+                if exists and not self._matches(p.id, op.update_filter):
+                    continue
+                seg.upsert(p.id, p.vectors, copy.deepcopy(p.payload))
+        elif isinstance(op, ops.UpdateVectors):
+            for p in op.points:
+                if p.id in seg.offset_of and self._matches(p.id, op.update_filter):
+                    for name, vector in p.vectors.items():
+                        seg.set_vector(p.id, name, vector)
+        elif isinstance(op, ops.DeleteVectors):
+            for point_id in self.select(op.selector):
+                for name in op.names:
+                    seg.set_vector(point_id, name, None)
+        elif isinstance(op, ops.DeletePoints):
+            for point_id in self.select(op.selector):
+                seg.delete(point_id)
+        elif isinstance(op, ops.SetPayload):
+            for point_id in self.select(op.selector):
+                payload = copy.deepcopy(seg.payload(seg.offset_of[point_id]))
+                if op.key:
+                    _merge_at(payload, op.key, copy.deepcopy(op.payload))
+                else:
+                    payload.update(copy.deepcopy(op.payload))
+                seg.set_payload(point_id, payload)
+        elif isinstance(op, ops.OverwritePayload):
+            for point_id in self.select(op.selector):
+                seg.set_payload(point_id, copy.deepcopy(op.payload))
+        elif isinstance(op, ops.DeletePayload):
+            for point_id in self.select(op.selector):
+                payload = copy.deepcopy(seg.payload(seg.offset_of[point_id]))
+                for key in op.keys:
+                    _delete_at(payload, key)
+                seg.set_payload(point_id, payload)
+        elif isinstance(op, ops.ClearPayload):
+            for point_id in self.select(op.selector):
+                seg.set_payload(point_id, {})
+        elif isinstance(op, ops.CreateFieldIndex):
+            self.payload_schema[op.field] = op.type
+        elif isinstance(op, ops.DeleteFieldIndex):
+            self.payload_schema.pop(op.field, None)
+        else:
+            raise TypeError(f"unknown operation {op!r}")
+
+    # ------------------------------------------------------------------ reads
+
+    def count_with_field(self, field: str) -> int:
+        from vecinfer.query.filters import leaf_values
+
+        return sum(1 for offset, _ in self.segment.iter_live() if leaf_values(self.segment.payload(offset), field))
+
+
+class _IdTracker:
+    """Which ids exist, as seen by the later operations of one request."""
+
+    def __init__(self, existing: dict):
+        self._existing = existing
+        self._added: set = set()
+        self._removed: set = set()
+
+    def add(self, point_id) -> None:
+        self._added.add(point_id)
+        self._removed.discard(point_id)
+
+    def remove(self, point_id) -> None:
+        self._removed.add(point_id)
+        self._added.discard(point_id)
+
+    def has(self, point_id) -> bool:
+        if point_id in self._removed:
+            return False
+        return point_id in self._added or point_id in self._existing
+
+
+def _split_path(key: str) -> list[str]:
+    return [part for part in key.split(".") if part]
+
+
+def _merge_at(payload: dict, key: str, values: dict) -> None:
+    target = payload
+    for part in _split_path(key):
+        if not isinstance(target.get(part), dict):
+            target[part] = {}
+        target = target[part]
+    target.update(values)
+
+
+def _delete_at(payload: dict, key: str) -> None:
+    parts = _split_path(key)
+    target: Any = payload
+    for part in parts[:-1]:
+        target = target.get(part) if isinstance(target, dict) else None
+        if target is None:
+            return
+    if isinstance(target, dict):
+        target.pop(parts[-1], None)

@@ -1,0 +1,58 @@
+"""Collection configuration <-> JSON file (written once, when the collection is created)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from vecinfer.domain.collections import (
+    CollectionConfig, DenseVectorParams, Distance, HnswConfig, Modifier, OptimizersConfig,
+    SparseVectorParams,
+)
+
+
+def dump(config: CollectionConfig) -> dict:
+    return {
+        "dense": {n: {"size": p.size, "distance": p.distance.value} for n, p in config.dense.items()},
+        "sparse": {n: {"modifier": p.modifier.value} for n, p in config.sparse.items()},
+        "hnsw": vars(config.hnsw),
+        "optimizers": vars(config.optimizers),
+        "unnamed": config.unnamed,
+        "created_at": config.created_at,
+        "metadata": config.metadata,
+    }
+
+
+def load(data: dict) -> CollectionConfig:
+    return CollectionConfig(
+        dense={n: DenseVectorParams(p["size"], Distance(p["distance"])) for n, p in data["dense"].items()},
+        sparse={n: SparseVectorParams(Modifier(p["modifier"])) for n, p in data["sparse"].items()},
+        hnsw=HnswConfig(**data["hnsw"]),
+        optimizers=OptimizersConfig(**data["optimizers"]),
+        unnamed=data["unnamed"],
+        created_at=data["created_at"],
+        metadata=data.get("metadata", {}),
+    )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save(path: Path, config: CollectionConfig) -> None:
+    write_atomically(path, json.dumps(dump(config), indent=2).encode())
+
+
+def read(path: Path) -> CollectionConfig:
+    return load(json.loads(path.read_text()))

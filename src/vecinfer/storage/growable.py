@@ -1,0 +1,29 @@
+"""A numpy array that grows by doubling, for per-offset flags."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class GrowableArray:
+    def __init__(self, dtype, fill=0):
+        self._data = np.full(64, fill, dtype=dtype)
+        self._fill = fill
+        self.size = 0
+
+    def append(self, value) -> None:
+        if self.size == len(self._data):
+            grown = np.full(len(self._data) * 2, self._fill, dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size] = value
+        self.size += 1
+
+    def __getitem__(self, index):
+        return self.view()[index]
+
+    def __setitem__(self, index, value):
+        self.view()[index] = value
+
+    def view(self) -> np.ndarray:
+        return self._data[: self.size]
