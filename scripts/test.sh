@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs every check: generated code fresh, buf lint, all tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+.venv/bin/python scripts/gen_proto.py --check
+if [ ! -x .tools/node_modules/.bin/buf ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1.75.0 >/dev/null
+fi
+.tools/node_modules/.bin/buf lint
+echo "buf lint: ok"
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
