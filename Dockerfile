@@ -1,0 +1,20 @@
+# vecinfer as a sidecar: gRPC on 6334, REST root on 6333, storage on a volume, non-root.
+FROM python:3.11-slim
+
+RUN useradd --create-home --uid 10001 vecinfer
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY src ./src
+COPY generated ./generated
+RUN pip install --no-cache-dir . \
+    && mkdir -p /data && chown vecinfer:vecinfer /data
+
+USER vecinfer
+ENV VECINFER_HOST=0.0.0.0 \
+    VECINFER_GRPC_PORT=6334 \
+    VECINFER_HTTP_PORT=6333 \
+    VECINFER_STORAGE_DIR=/data
+VOLUME ["/data"]
+EXPOSE 6334 6333
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["vecinfer", "serve"]
