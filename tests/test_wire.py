@@ -79,3 +79,13 @@ def test_messages_over_4_mib_and_legacy_vector_encoding(shared_server):
         assert list(got.result[0].vectors.vector.dense.data) == [7.0] * 1024
         unacked = points.Upsert(qgrpc.UpsertPoints(collection_name="big", points=batch[:1]), timeout=30)
         assert unacked.result.status == qgrpc.UpdateStatus.Acknowledged
+
+
+def test_python_client_version_check_passes(shared_server):
+    import importlib.metadata
+
+    from qdrant_client.common.version_check import get_server_version, is_compatible
+
+    server_version = get_server_version(f"http://127.0.0.1:{shared_server.http_port}", {}, None, 5)
+    assert server_version
+    assert is_compatible(importlib.metadata.version("qdrant-client"), server_version)
