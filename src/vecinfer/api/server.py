@@ -18,6 +18,8 @@ from vecinfer.api.collections import CollectionsService
 from vecinfer.api.health import API_VERSION, TITLE, QdrantService
 from vecinfer.api.points import PointsService
 from vecinfer.config import Settings
+from vecinfer.inference.bm25.model import ALIASES as BM25_ALIASES
+from vecinfer.inference.bm25.model import Bm25Backend
 from vecinfer.inference.registry import Registry
 from vecinfer.inference.resolver import Resolver
 from vecinfer.storage.catalog import Catalog
@@ -44,7 +46,9 @@ _GRPC_OPTIONS = [
 
 
 def build_registry(settings: Settings) -> Registry:
-    return Registry()
+    registry = Registry()
+    registry.add(Bm25Backend(), *BM25_ALIASES)
+    return registry
 
 
 async def _rest_root(request: web.Request) -> web.Response:

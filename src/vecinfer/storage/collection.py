@@ -164,6 +164,11 @@ class Collection:
                 )
             return value
         params = self.config.dense[name]
+        if isinstance(value, SparseVector) and name == DEFAULT_VECTOR:
+            raise InvalidArgument(
+                f"Sparse vector must be named{where}: the unnamed vector is dense (dim {params.size}); "
+                "send sparse vectors (e.g. from qdrant/bm25) under a sparse vector name"
+            )
         if isinstance(value, SparseVector):
             raise InvalidArgument(
                 f"Wrong input: Wrong usage of sparse vectors: {describe_name(name)} is dense "

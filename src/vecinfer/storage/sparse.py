@@ -1,25 +1,34 @@
-"""Sparse vectors of one name in a segment, with an inverted index (postings per token)."""
+"""Sparse vectors of one name in a segment, with an inverted index (postings per token).
+
+A query touches only the postings of its own tokens. Postings are kept as dicts for cheap
+updates, and frozen into numpy arrays on first read after a change.
+"""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
 
 from vecinfer.domain.points import SparseVector
+from vecinfer.storage.growable import GrowableArray
+
+_EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
 
 
 class SparseStore:
     def __init__(self):
         self.vectors: list[SparseVector | None] = []
-        # token -> {offset: value}; only live points are in here, so len() is the document
-        # frequency and stays right through updates and deletes.
+        self.present = GrowableArray(np.bool_, False)
+        # token -> {offset: value}; only live points are in here, so its size is the document
+        # frequency, right through updates and deletes.
         self.postings: dict[int, dict[int, float]] = defaultdict(dict)
+        self._frozen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.count = 0  # live points that have this vector
 
     def append(self, vector: SparseVector | None) -> None:
         self.vectors.append(None)
+        self.present.append(False)
         if vector is not None:
             self.set(len(self.vectors) - 1, vector)
 
@@ -29,13 +38,16 @@ class SparseStore:
             for token in old.indices.tolist():
                 posting = self.postings[token]
                 posting.pop(offset, None)
+                self._frozen.pop(token, None)
                 if not posting:
                     del self.postings[token]
             self.count -= 1
         self.vectors[offset] = vector
+        self.present[offset] = vector is not None
         if vector is not None:
             for token, value in zip(vector.indices.tolist(), vector.values.tolist()):
                 self.postings[token][offset] = value
+                self._frozen.pop(token, None)
             self.count += 1
 
     def get(self, offset: int) -> SparseVector | None:
@@ -44,43 +56,55 @@ class SparseStore:
     def has(self, offset: int) -> bool:
         return self.vectors[offset] is not None
 
+    def posting(self, token: int) -> tuple[np.ndarray, np.ndarray]:
+        frozen = self._frozen.get(token)
+        if frozen is None:
+            entries = self.postings.get(token)
+            if not entries:
+                return _EMPTY
+            offsets = np.fromiter(entries.keys(), dtype=np.int64, count=len(entries))
+            values = np.fromiter(entries.values(), dtype=np.float32, count=len(entries))
+            frozen = self._frozen[token] = (offsets, values)
+        return frozen
+
     def idf_weights(self, query: SparseVector, corpus: np.ndarray | None) -> np.ndarray:
-        """ln((N - df + 0.5) / (df + 0.5) + 1) per query token; over `corpus` rows if given."""
+        """ln((N - df + 0.5) / (df + 0.5) + 1) per query token, in f32 as Qdrant computes it."""
+        tokens = query.indices.tolist()
         if corpus is None:
             n = self.count
-            dfs = [len(self.postings.get(t, ())) for t in query.indices.tolist()]
+            dfs = [len(self.postings.get(t, ())) for t in tokens]
         else:
-            n = sum(1 for off, v in enumerate(self.vectors) if v is not None and corpus[off])
-            dfs = [sum(1 for off in self.postings.get(t, ()) if corpus[off]) for t in query.indices.tolist()]
-        return np.array([math.log((n - df + 0.5) / (df + 0.5) + 1.0) for df in dfs], dtype=np.float32)
+            n = int((self.present.view() & corpus[: self.present.size]).sum())
+            dfs = [int(corpus[self.posting(t)[0]].sum()) for t in tokens]
+        n32 = np.float32(n)
+        df32 = np.array(dfs, dtype=np.float32)
+        half = np.float32(0.5)
+        return np.log((n32 - df32 + half) / (df32 + half) + np.float32(1.0)).astype(np.float32)
 
-    def score_all(self, query: SparseVector, mask: np.ndarray, weights: np.ndarray) -> dict[int, float]:
-        """Dot products with every masked point that shares at least one token with `query`."""
-        scores: dict[int, float] = defaultdict(float)
+    def _accumulate(self, query: SparseVector, weights: np.ndarray, size: int):
+        scores = np.zeros(size, dtype=np.float32)
+        hit = np.zeros(size, dtype=np.bool_)
+        # Ascending token order, f32 accumulation: the order Qdrant's exact scorer adds in.
         for token, qv, w in zip(query.indices.tolist(), query.values.tolist(), weights.tolist()):
-            posting = self.postings.get(token)
-            if not posting:
-                continue
-            qw = qv * w
-            for offset, value in posting.items():
-                if mask[offset]:
-                    scores[offset] += qw * value
-        return scores
+            offsets, values = self.posting(token)
+            if len(offsets):
+                scores[offsets] += np.float32(qv) * np.float32(w) * values
+                hit[offsets] = True
+        return scores, hit
 
     def score(self, query: SparseVector, offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        lookup = dict(zip(query.indices.tolist(), (query.values * weights).tolist()))
-        out = np.zeros(len(offsets), dtype=np.float32)
-        for i, offset in enumerate(offsets.tolist()):
-            vector = self.vectors[offset]
-            if vector is not None:
-                out[i] = sum(lookup.get(t, 0.0) * v for t, v in zip(vector.indices.tolist(), vector.values.tolist()))
-        return out
+        scores, _ = self._accumulate(query, weights, len(self.vectors))
+        return scores[offsets]
 
     def search(self, query: SparseVector, k: int, mask: np.ndarray, weights: np.ndarray):
-        scores = self.score_all(query, mask, weights)
-        if not scores:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        offsets = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
-        values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores)).astype(np.float32)
-        order = np.lexsort((offsets, -values))[:k]
-        return offsets[order], values[order]
+        """Top-k (offsets, scores) among masked points sharing at least one token with `query`."""
+        scores, hit = self._accumulate(query, weights, len(self.vectors))
+        candidates = np.flatnonzero(hit & mask[: len(hit)])
+        if len(candidates) == 0 or k <= 0:
+            return _EMPTY
+        cand_scores = scores[candidates]
+        if len(candidates) > k:
+            top = np.argpartition(-cand_scores, k - 1)[:k]
+            candidates, cand_scores = candidates[top], cand_scores[top]
+        order = np.lexsort((candidates, -cand_scores))
+        return candidates[order], cand_scores[order]

@@ -1,0 +1,140 @@
+"""BM25 options (`Document.options`): parsing, defaults and validation with clear messages."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer.inference.bm25 import languages
+
+TOKENIZERS = ("word", "whitespace", "prefix", "multilingual")
+
+
+@dataclass(frozen=True)
+class Bm25Config:
+    k: float = 1.2
+    b: float = 0.75
+    avg_len: float = 256.0
+    tokenizer: str = "word"
+    lowercase: bool = True
+    ascii_folding: bool = False
+    stopwords: frozenset[str] = frozenset()
+    stemmer: str | None = "english"  # Snowball language, or None
+    min_token_len: int | None = None
+    max_token_len: int | None = None
+
+
+def _bad(option: str, problem: str) -> InvalidArgument:
+    return InvalidArgument(f"Invalid BM25 config: option `{option}` {problem}")
+
+
+def _number(options: dict, key: str, default: float, check, rule: str) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(key, f"must be a number {rule}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or not check(value):
+        raise _bad(key, f"must be a number {rule}, got {value!r}")
+    return value
+
+
+def _bool(options: dict, key: str, default: bool) -> bool:
+    value = options.get(key, default)
+    if not isinstance(value, bool):
+        raise _bad(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _length(options: dict, key: str) -> int | None:
+    value = options.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _bad(key, f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _language_list_hint() -> str:
+    return ", ".join(languages.all_language_names())
+
+
+def _stopword_language(name: Any, option: str) -> str:
+    language = languages.stopword_language(name) if isinstance(name, str) else None
+    if language is None:
+        raise _bad(option, f"has no stopword list for {name!r}; use one of: "
+                           f"{', '.join(sorted(languages.STOPWORD_LANGUAGES))} (or their ISO codes)")
+    return language
+
+
+def _stopwords(options: dict, default_language: str | None) -> list[str]:
+    value = options.get("stopwords")
+    if value is None:
+        return list(languages.stopwords(default_language)) if default_language else []
+    if isinstance(value, str):
+        return list(languages.stopwords(_stopword_language(value, "stopwords")))
+    if isinstance(value, dict):
+        unknown = set(value) - {"languages", "custom"}
+        if unknown:
+            raise _bad("stopwords", f"takes `languages` and `custom`, not {sorted(unknown)}")
+        words: list[str] = []
+        for name in value.get("languages") or []:
+            words.extend(languages.stopwords(_stopword_language(name, "stopwords.languages")))
+        custom = value.get("custom") or []
+        if not isinstance(custom, list) or not all(isinstance(w, str) for w in custom):
+            raise _bad("stopwords.custom", "must be a list of strings")
+        return words + custom
+    raise _bad("stopwords", 'must be a language name or {"languages": [...], "custom": [...]}')
+
+
+def _stemmer(options: dict, default_language: str | None) -> str | None:
+    value = options.get("stemmer")
+    if value is None:
+        return default_language
+    if not isinstance(value, dict) or value.get("type") not in ("snowball", "none"):
+        raise _bad("stemmer", 'must be {"type": "snowball", "language": "<language>"} or {"type": "none"}')
+    if value["type"] == "none":
+        return None
+    language = languages.stemmer_language(value.get("language")) if isinstance(value.get("language"), str) else None
+    if language is None:
+        raise _bad("stemmer.language", f"must be one of: {', '.join(sorted(languages.STEMMER_LANGUAGES))} "
+                                       f"(or their ISO codes), got {value.get('language')!r}")
+    return language
+
+
+def parse(options: dict[str, Any]) -> Bm25Config:
+    tokenizer = options.get("tokenizer", "word")
+    if tokenizer not in TOKENIZERS:
+        raise _bad("tokenizer", f"must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
+    if tokenizer == "multilingual":
+        raise _bad("tokenizer", 'value "multilingual" is not supported yet: use "word", "whitespace" or "prefix"')
+    language = options.get("language", "english")
+    if language == "none":
+        # Qdrant's deprecated way to switch off stopwords and stemming.
+        stop_language = stem_language = None
+    else:
+        stop_language = languages.stopword_language(language) if isinstance(language, str) else None
+        stem_language = languages.stemmer_language(language) if isinstance(language, str) else None
+        if stop_language is None and stem_language is None:
+            raise _bad("language", f"is not a known language: {language!r}; use one of: {_language_list_hint()} "
+                                   "(lower case, or ISO codes such as en, de)")
+    lowercase = _bool(options, "lowercase", True)
+    words = _stopwords(options, stop_language)
+    from vecinfer.inference.bm25.unicode import to_lowercase
+
+    config = Bm25Config(
+        k=_number(options, "k", 1.2, lambda v: v >= 0, ">= 0"),
+        b=_number(options, "b", 0.75, lambda v: 0 <= v <= 1, "between 0 and 1"),
+        avg_len=_number(options, "avg_len", 256.0, lambda v: v > 0, "> 0"),
+        tokenizer=tokenizer,
+        lowercase=lowercase,
+        ascii_folding=_bool(options, "ascii_folding", False),
+        stopwords=frozenset(to_lowercase(w) for w in words) if lowercase else frozenset(words),
+        stemmer=_stemmer(options, stem_language),
+        min_token_len=_length(options, "min_token_len"),
+        max_token_len=_length(options, "max_token_len"),
+    )
+    return config
