@@ -117,3 +117,11 @@ def client(shared_server):
     c = make_client(shared_server)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="module")
+def cloud_client(shared_server):
+    """A client that sends every inference object to the server (no local embedding)."""
+    c = make_client(shared_server, cloud_inference=True)
+    yield c
+    c.close()
