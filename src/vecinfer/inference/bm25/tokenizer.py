@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from py_rust_stemmers import SnowballStemmer
@@ -13,6 +14,10 @@ from vecinfer.inference.bm25.unicode import non_whitespace_pattern, to_lowercase
 
 # Qdrant drops this token on the query side (its array-boundary sentinel).
 _SENTINEL = "\x00"
+# Within ASCII, Rust's char::is_alphanumeric is exactly this; the full Unicode class is slower.
+_ASCII_WORD = re.compile(r"[0-9A-Za-z]+")
+# Processed forms of raw tokens are remembered up to this many entries per option set.
+_CACHE_LIMIT = 200_000
 
 
 @lru_cache(maxsize=None)
@@ -36,11 +41,24 @@ class Tokenizer:
     def __init__(self, config: Bm25Config):
         self.config = config
         self._stem = stemmer(config.stemmer).stem_word if config.stemmer else None
+        self._processed: dict[str, str | None] = {}
 
     def _split(self, text: str) -> list[str]:
         if self.config.tokenizer == "whitespace":
             return non_whitespace_pattern().findall(text)
+        if text.isascii():
+            return _ASCII_WORD.findall(text)
         return word_pattern().findall(text)
+
+    def _process_cached(self, token: str) -> str | None:
+        """`_process(token, check_max=True)`, remembered: corpora repeat their vocabulary."""
+        try:
+            return self._processed[token]
+        except KeyError:
+            if len(self._processed) >= _CACHE_LIMIT:
+                self._processed.clear()
+            result = self._processed[token] = self._process(token, True)
+            return result
 
     def _normalise(self, token: str) -> str:
         if self.config.ascii_folding:
@@ -67,7 +85,7 @@ class Tokenizer:
     def document_tokens(self, text: str) -> list[str]:
         raw = self._split(text)
         if self.config.tokenizer != "prefix":
-            return [t for t in (self._process(r, True) for r in raw) if t is not None]
+            return [t for t in map(self._process_cached, raw) if t is not None]
         lowest = self.config.min_token_len or 1
         highest = self.config.max_token_len
         out = []
@@ -82,7 +100,7 @@ class Tokenizer:
     def query_tokens(self, text: str) -> list[str]:
         raw = self._split(text)
         if self.config.tokenizer != "prefix":
-            tokens = [t for t in (self._process(r, True) for r in raw) if t is not None]
+            tokens = [t for t in map(self._process_cached, raw) if t is not None]
             return [t for t in tokens if t != _SENTINEL]
         out = []
         for r in raw:
