@@ -224,3 +224,12 @@ def test_usage_reports_tokens(shared_server, sparse_collection):
     with grpc.insecure_channel(shared_server.grpc_address) as channel:
         reply = qgrpc.PointsStub(channel).Upsert(qgrpc.UpsertPoints(collection_name=sparse_collection, wait=True, points=[point]), timeout=30)
     assert reply.usage.inference.models[BM25].tokens == 5
+
+
+def test_update_vectors_with_a_document(client, sparse_collection):
+    client.upsert(sparse_collection, points=[models.PointStruct(id=800, vector={"dense": [1.0, 2.0]}, payload={"k": 1})])
+    client.update_vectors(sparse_collection, points=[models.PointVectors(
+        id=800, vector={"bm25": models.Document(text="Recipe for baking chocolate chip cookies", model=BM25)})])
+    (point,) = client.retrieve(sparse_collection, ids=[800], with_vectors=True)
+    assert point.vector["bm25"].indices == SPEC_VECTORS[0][3]
+    assert point.vector["dense"] == [1.0, 2.0] and point.payload == {"k": 1}

@@ -302,3 +302,13 @@ def test_batch_update_points(client, named):
     ])
     assert client.retrieve(named, ids=[100])[0].payload == {"new": 1, "x": 1}
     assert client.retrieve(named, ids=[5]) == []
+
+
+def test_manhattan_distance(client):
+    name = "flow_manhattan"
+    client.create_collection(name, vectors_config=models.VectorParams(size=2, distance=models.Distance.MANHATTAN))
+    client.upsert(name, points=[models.PointStruct(id=i, vector=[float(i), float(-i)]) for i in range(6)])
+    hits = client.query_points(name, query=[2.2, -2.0], limit=3).points
+    assert [p.id for p in hits] == [2, 3, 1]
+    assert [p.score for p in hits] == pytest.approx([0.2, 1.8, 2.2], abs=1e-5)
+    client.delete_collection(name)
