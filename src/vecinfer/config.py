@@ -7,6 +7,19 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {text!r} (use true or false)")
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -19,6 +32,24 @@ class Settings:
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"
 
+    # Local models: extra ONNX model folders, and where prepared graphs are cached.
+    models_dir: Path | None = None
+    cache_dir: Path = Path(os.path.expanduser("~/.cache/vecinfer"))
+    # Concurrent requests to one local model are batched up to this size / wait.
+    inference_max_batch: int = 64
+    inference_max_wait_ms: float = 5.0
+    # Batches that run at once per model (one core each).
+    inference_workers: int = max(1, os.cpu_count() or 1)
+    # Text longer than this many characters is refused before tokenisation.
+    max_text_chars: int = 1_000_000
+
+    # Image inputs.
+    image_max_bytes: int = 20 << 20
+    image_max_pixels: int = 40_000_000
+    image_fetch_timeout_seconds: float = 10.0
+    image_max_redirects: int = 3
+    image_allow_private_networks: bool = False
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Defaults < VECINFER_<FIELD> environment variables < explicit overrides (flags)."""
@@ -30,7 +61,16 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         typed = {}
         for f in fields(cls):
-            if f.name in values:
-                kind = type(getattr(cls, f.name))
-                typed[f.name] = kind(values[f.name])
+            if f.name not in values:
+                continue
+            value = values[f.name]
+            if isinstance(value, str):
+                default = f.default
+                if isinstance(default, bool):
+                    value = _bool(value)
+                elif default is None:
+                    value = _optional_path(value)
+                else:
+                    value = type(default)(value)
+            typed[f.name] = value
         return cls(**typed)

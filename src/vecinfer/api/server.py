@@ -18,9 +18,8 @@ from vecinfer.api.collections import CollectionsService
 from vecinfer.api.health import API_VERSION, TITLE, QdrantService
 from vecinfer.api.points import PointsService
 from vecinfer.config import Settings
-from vecinfer.inference.bm25.model import ALIASES as BM25_ALIASES
-from vecinfer.inference.bm25.model import Bm25Backend
-from vecinfer.inference.registry import Registry
+from vecinfer.inference.http import HttpClients
+from vecinfer.inference.loading import build_registry
 from vecinfer.inference.resolver import Resolver
 from vecinfer.storage.catalog import Catalog
 from vecinfer_proto.qdrant import (
@@ -45,12 +44,6 @@ _GRPC_OPTIONS = [
 ]
 
 
-def build_registry(settings: Settings) -> Registry:
-    registry = Registry()
-    registry.add(Bm25Backend(), *BM25_ALIASES)
-    return registry
-
-
 async def _rest_root(request: web.Request) -> web.Response:
     return web.json_response({"title": TITLE, "version": API_VERSION, "vecinfer_version": __version__})
 
@@ -59,7 +52,8 @@ async def serve(settings: Settings) -> None:
     # One thread per search: requests run in parallel instead (see scripts/bench).
     faiss.omp_set_num_threads(1)
     catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
-    registry = build_registry(settings)
+    http = HttpClients()
+    registry = build_registry(settings, http)
     server = grpc.aio.server(options=_GRPC_OPTIONS)
     qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantService(), server)
     collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsService(catalog), server)
@@ -91,5 +85,6 @@ async def serve(settings: Settings) -> None:
     await health.enter_graceful_shutdown()
     await server.stop(settings.shutdown_grace_seconds)
     await runner.cleanup()
+    await http.close()
     await asyncio.to_thread(catalog.close)
     log.info("stopped; storage flushed")

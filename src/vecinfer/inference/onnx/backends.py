@@ -1,0 +1,72 @@
+"""Local ONNX models as inference backends, each behind its own micro-batcher."""
+
+from __future__ import annotations
+
+import asyncio
+
+from vecinfer.config import Settings
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.inference import Document, Image, InferenceInput
+from vecinfer.inference.backend import Embeddings, ModelInfo, Purpose
+from vecinfer.inference.batcher import MicroBatcher
+from vecinfer.inference.images import ImageLoader
+from vecinfer.inference.onnx.image_encoder import ImageEncoder
+from vecinfer.inference.onnx.manifest import Manifest
+from vecinfer.inference.onnx.text_encoder import TextEncoder
+
+_KIND_NAMES = {Document: "text (Document)", Image: "an image (Image)"}
+
+
+def _wrong_input(model: str, takes: str, item: InferenceInput) -> InvalidArgument:
+    if not isinstance(item, (Document, Image)):
+        return InvalidArgument(f"Model {model} does not take InferenceObject inputs: it takes {takes}")
+    return InvalidArgument(f"Model {model} takes {takes}, not {_KIND_NAMES[type(item)]}")
+
+
+def _batcher(run, settings: Settings, name: str) -> MicroBatcher:
+    return MicroBatcher(run, settings.inference_max_batch, settings.inference_max_wait_ms / 1000,
+                        settings.inference_workers, name)
+
+
+class OnnxTextBackend:
+    def __init__(self, manifest: Manifest, settings: Settings):
+        self.manifest = manifest
+        self.settings = settings
+        self.encoder = TextEncoder(manifest)
+        self.info = ModelInfo(manifest.name, "dense", manifest.dimension, ("text",), manifest.source)
+        self.batcher = _batcher(self._run, settings, manifest.name.split("/")[-1])
+
+    def _run(self, texts: list[str]) -> list:
+        vectors, tokens = self.encoder.encode(texts)
+        return list(zip(vectors, tokens))
+
+    async def embed(self, inputs: list[InferenceInput], purpose: Purpose) -> Embeddings:
+        prefix = self.manifest.query_prefix if purpose == "query" else self.manifest.document_prefix
+        texts = []
+        for item in inputs:
+            if not isinstance(item, Document):
+                raise _wrong_input(self.info.name, "text (Document)", item)
+            if len(item.text) > self.settings.max_text_chars:
+                raise InvalidArgument(f"Document text is {len(item.text)} characters, over the limit of "
+                                      f"{self.settings.max_text_chars} (VECINFER_MAX_TEXT_CHARS)")
+            texts.append(prefix + item.text)
+        results = await self.batcher.submit(texts)
+        return Embeddings([v for v, _ in results], sum(t for _, t in results))
+
+
+class OnnxImageBackend:
+    def __init__(self, manifest: Manifest, settings: Settings, images: ImageLoader):
+        self.manifest = manifest
+        self.images = images
+        self.encoder = ImageEncoder(manifest)
+        self.info = ModelInfo(manifest.name, "dense", manifest.dimension, ("image",), manifest.source)
+        self.batcher = _batcher(self.encoder.encode, settings, manifest.name.split("/")[-1])
+
+    async def embed(self, inputs: list[InferenceInput], purpose: Purpose) -> Embeddings:
+        for item in inputs:
+            if not isinstance(item, Image):
+                raise _wrong_input(self.info.name, "an image (Image)", item)
+        decoded = await asyncio.gather(*(self.images.load(item.image) for item in inputs))
+        pixels = await asyncio.to_thread(lambda: [self.encoder.pixels(image) for image in decoded])
+        vectors = await self.batcher.submit(pixels)
+        return Embeddings(list(vectors), 0)

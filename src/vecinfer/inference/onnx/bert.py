@@ -1,0 +1,72 @@
+"""Build an ONNX graph for a BERT encoder (e.g. all-MiniLM-L6-v2) from its safetensors
+weights, so that serving needs neither PyTorch nor a model hub.
+
+Inputs input_ids, attention_mask, token_type_ids (int64 [batch, seq]); output
+last_hidden_state [batch, seq, hidden]. Pooling and normalisation happen outside the graph.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto
+
+from vecinfer.inference.onnx import safetensors
+from vecinfer.inference.onnx.graph import GraphBuilder
+
+
+def _strip_prefix(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    # Checkpoints saved from BertForX carry a "bert." prefix; BertModel ones do not.
+    if any(k.startswith("bert.") for k in weights):
+        return {k[5:]: v for k, v in weights.items() if k.startswith("bert.")}
+    return weights
+
+
+def build(weights: dict[str, np.ndarray], config: dict) -> onnx.ModelProto:
+    w = _strip_prefix(weights)
+    eps = float(config.get("layer_norm_eps", 1e-12))
+    heads = int(config["num_attention_heads"])
+    g = GraphBuilder("bert")
+    ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
+    mask = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
+    types = g.input("token_type_ids", TensorProto.INT64, ["batch", "seq"])
+
+    words = g.op("Gather", g.const(w["embeddings.word_embeddings.weight"], "word_emb"), ids)
+    kinds = g.op("Gather", g.const(w["embeddings.token_type_embeddings.weight"], "type_emb"), types)
+    positions = g.first_rows(g.const(w["embeddings.position_embeddings.weight"], "pos_emb"), ids)
+    x = g.op("Add", g.op("Add", words, kinds), positions)
+    x = g.layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    additive_mask = g.padding_mask(mask)
+
+    for i in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{i}."
+        attn = g.attention(x, {
+            "q_w": w[p + "attention.self.query.weight"], "q_b": w[p + "attention.self.query.bias"],
+            "k_w": w[p + "attention.self.key.weight"], "k_b": w[p + "attention.self.key.bias"],
+            "v_w": w[p + "attention.self.value.weight"], "v_b": w[p + "attention.self.value.bias"],
+            "o_w": w[p + "attention.output.dense.weight"], "o_b": w[p + "attention.output.dense.bias"],
+        }, heads, additive_mask)
+        x = g.layer_norm(g.op("Add", attn, x), w[p + "attention.output.LayerNorm.weight"],
+                         w[p + "attention.output.LayerNorm.bias"], eps)
+        inner = g.gelu(g.linear(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]))
+        out = g.linear(inner, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
+        x = g.layer_norm(g.op("Add", out, x), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+
+    g.output(x, "last_hidden_state", ["batch", "seq", int(config["hidden_size"])])
+    return g.model()
+
+
+def build_from_folder(folder: Path, target: Path) -> Path:
+    """folder holds model.safetensors + config.json (a Hugging Face snapshot)."""
+    config = json.loads((folder / "config.json").read_text())
+    if config.get("model_type") not in ("bert", None):
+        raise ValueError(f"{folder}: model_type {config.get('model_type')!r} is not a BERT encoder")
+    model = build(safetensors.load(folder / "model.safetensors"), config)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    onnx.save(model, str(tmp))
+    tmp.replace(target)
+    return target

@@ -1,0 +1,67 @@
+"""Text -> dense vectors with an ONNX encoder and a `tokenizers` tokenizer."""
+
+from __future__ import annotations
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from vecinfer.inference.onnx.manifest import Manifest
+from vecinfer.inference.onnx.session import open_session
+
+# Inputs are sorted by length and run in groups this large, so short texts are not padded
+# to the longest one of a big batch.
+_GROUP = 32
+
+
+class TextEncoder:
+    def __init__(self, manifest: Manifest, threads: int = 1):
+        self.manifest = manifest
+        self.session = open_session(manifest.onnx, threads)
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.output = manifest.output or outputs[0]
+        if self.output not in outputs:
+            raise ValueError(f"{manifest.onnx}: no output {self.output!r} (has {outputs})")
+        self.tokenizer = Tokenizer.from_file(str(manifest.tokenizer))
+        # Packaged tokenizer files may carry their own limits (MiniLM's: truncate and pad to
+        # 128): truncate at the manifest's window, and pad per group below.
+        self.pad_id = self.tokenizer.padding["pad_id"] if self.tokenizer.padding else 0
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(manifest.max_tokens)
+
+    def encode(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+        """(vectors [n, dim], tokens used per text)."""
+        encodings = self.tokenizer.encode_batch(texts)
+        tokens = [len(e.ids) for e in encodings]
+        order = np.argsort(tokens, kind="stable")
+        out = np.zeros((len(texts), self.manifest.dimension), dtype=np.float32)
+        for start in range(0, len(texts), _GROUP):
+            group = order[start : start + _GROUP].tolist()
+            out[group] = self._run([encodings[i] for i in group])
+        return out, tokens
+
+    def _run(self, batch) -> np.ndarray:
+        width = self.manifest.pad_to or max(len(e.ids) for e in batch)
+        ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        for row, e in enumerate(batch):
+            n = len(e.ids)
+            ids[row, :n], mask[row, :n], types[row, :n] = e.ids, 1, e.type_ids
+        feed = {"input_ids": ids}
+        if "attention_mask" in self.input_names:
+            feed["attention_mask"] = mask
+        if "token_type_ids" in self.input_names:
+            feed["token_type_ids"] = types
+        hidden = self.session.run([self.output], feed)[0]
+        pooling = self.manifest.pooling
+        if pooling == "mean":
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        elif pooling == "cls":
+            vectors = hidden[:, 0]
+        else:
+            vectors = hidden
+        if self.manifest.normalize:
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors.astype(np.float32)
