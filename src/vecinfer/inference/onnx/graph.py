@@ -35,7 +35,8 @@ class GraphBuilder:
 
     def const(self, array: np.ndarray, hint: str = "const") -> str:
         name = self._fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        # np.ascontiguousarray would turn a scalar into shape [1]; keep 0-d constants 0-d.
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
     def op(self, op_type: str, *inputs: str, hint: str | None = None, **attrs) -> str:
