@@ -148,6 +148,9 @@ def shared_server(tmp_path_factory, clip_models):
 def make_client(server: ServerProcess, **kwargs):
     from qdrant_client import QdrantClient
 
+    # The client checks the server version in a background thread that can outlive a short
+    # test's server; test_wire checks that version check on its own.
+    kwargs.setdefault("check_compatibility", False)
     return QdrantClient(host="127.0.0.1", grpc_port=server.grpc_port, port=server.http_port,
                         prefer_grpc=True, timeout=30, **kwargs)
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 from qdrant_client import models
 
-from conftest import make_client as _make_client
-
-
-def make_client(server):
-    # These servers get killed while a client's background version check may still run.
-    return _make_client(server, check_compatibility=False)
+from conftest import make_client
 
 
 def _vectors(n: int, dim: int, seed: int) -> np.ndarray:
