@@ -122,7 +122,7 @@ def main() -> None:
 def models_document(text: str):
     from vecinfer.domain.inference import Document
 
-    return Document(text, BM25, {})
+    return Document(model=BM25, text=text)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,15 @@ class Settings:
     image_max_redirects: int = 3
     image_allow_private_networks: bool = False
 
+    # External embedding providers (model prefixes openai/, cohere/, jinaai/, openrouter/).
+    openai_base_url: str = "https://api.openai.com/v1"
+    cohere_base_url: str = "https://api.cohere.com/v2"
+    jina_base_url: str = "https://api.jina.ai/v1"
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    # One upstream call may take this long; retries stay within the client's gRPC deadline.
+    provider_timeout_seconds: float = 30.0
+    provider_max_attempts: int = 4
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Defaults < VECINFER_<FIELD> environment variables < explicit overrides (flags)."""

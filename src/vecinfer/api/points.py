@@ -14,11 +14,21 @@ from vecinfer.api.convert.vectors import vectors_to
 from vecinfer.api.errors import grpc_errors
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument
+from vecinfer.inference.backend import InferenceContext
 from vecinfer.inference.resolver import Resolver, slots_in_operations, slots_in_query
 from vecinfer.query import planner, records
 from vecinfer.storage.catalog import Catalog
 from vecinfer_proto.qdrant import points_pb2 as pb
 from vecinfer_proto.qdrant import points_service_pb2_grpc as pb_grpc
+
+
+def inference_context(context) -> InferenceContext:
+    """Provider keys sent as gRPC metadata (`openai-api-key: ...`) and the client's deadline."""
+    credentials = {key.lower(): value for key, value in (context.invocation_metadata() or ())
+                   if key.lower().endswith("-api-key") and isinstance(value, str)}
+    remaining = context.time_remaining()
+    deadline = time.monotonic() + remaining if remaining is not None else None
+    return InferenceContext(credentials, deadline)
 
 
 def _fill_usage(usage: dict[str, int], response) -> None:
@@ -42,10 +52,10 @@ class PointsService(pb_grpc.PointsServicer):
 
     # ------------------------------------------------------------------ writes
 
-    async def _write(self, collection_name: str, operations: list, wait: bool, response_type):
+    async def _write(self, context, collection_name: str, operations: list, wait: bool, response_type):
         started = time.perf_counter()
         collection = self.catalog.get(collection_name)
-        usage = await self.resolver.resolve(slots_in_operations(operations), "document")
+        usage = await self.resolver.resolve(slots_in_operations(operations), "document", inference_context(context))
         seq = await asyncio.to_thread(collection.write, operations)
         response = response_type()
         status = pb.Completed if wait else pb.Acknowledged
@@ -64,50 +74,50 @@ class PointsService(pb_grpc.PointsServicer):
 
     @grpc_errors
     async def Upsert(self, request, context):
-        return await self._write(request.collection_name, [writes.upsert_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.upsert_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def Delete(self, request, context):
-        return await self._write(request.collection_name, [writes.delete_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.delete_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def UpdateVectors(self, request, context):
-        return await self._write(request.collection_name, [writes.update_vectors_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.update_vectors_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def DeleteVectors(self, request, context):
-        return await self._write(request.collection_name, [writes.delete_vectors_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.delete_vectors_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def SetPayload(self, request, context):
-        return await self._write(request.collection_name, [writes.set_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.set_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def OverwritePayload(self, request, context):
-        return await self._write(request.collection_name, [writes.overwrite_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.overwrite_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def DeletePayload(self, request, context):
-        return await self._write(request.collection_name, [writes.delete_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.delete_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def ClearPayload(self, request, context):
-        return await self._write(request.collection_name, [writes.clear_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [writes.clear_payload_request(request)], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def CreateFieldIndex(self, request, context):
         operation = ops.CreateFieldIndex(request.field_name, field_index_type(request))
-        return await self._write(request.collection_name, [operation], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [operation], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def DeleteFieldIndex(self, request, context):
         operation = ops.DeleteFieldIndex(request.field_name)
-        return await self._write(request.collection_name, [operation], self._wait(request), pb.PointsOperationResponse)
+        return await self._write(context, request.collection_name, [operation], self._wait(request), pb.PointsOperationResponse)
 
     @grpc_errors
     async def UpdateBatch(self, request, context):
         operations = [writes.batch_operation(op, i) for i, op in enumerate(request.operations)]
-        return await self._write(request.collection_name, operations, self._wait(request), pb.UpdateBatchResponse)
+        return await self._write(context, request.collection_name, operations, self._wait(request), pb.UpdateBatchResponse)
 
     # ------------------------------------------------------------------ reads
 
@@ -169,11 +179,11 @@ class PointsService(pb_grpc.PointsServicer):
         response.time = time.perf_counter() - started
         return response
 
-    async def _query(self, collection, requests: list) -> tuple[list, dict[str, int]]:
+    async def _query(self, context, collection, requests: list) -> tuple[list, dict[str, int]]:
         for request in requests:
             planner.validate(request.root)
         slots = [slot for request in requests for slot in slots_in_query(request.root)]
-        usage = await self.resolver.resolve(slots, "query")
+        usage = await self.resolver.resolve(slots, "query", inference_context(context))
 
         def run():
             with collection.lock:
@@ -195,7 +205,7 @@ class PointsService(pb_grpc.PointsServicer):
     async def Query(self, request, context):
         started = time.perf_counter()
         collection = self.catalog.get(request.collection_name)
-        (scored,), usage = await self._query(collection, [query_request_from(request)])
+        (scored,), usage = await self._query(context, collection, [query_request_from(request)])
         response = pb.QueryResponse()
         self._fill_scored(collection, scored, response.result)
         _fill_usage(usage, response)
@@ -212,7 +222,7 @@ class PointsService(pb_grpc.PointsServicer):
                     f"query_points[{i}].collection_name is `{query.collection_name}`, "
                     f"but the batch is for `{request.collection_name}`"
                 )
-        results, usage = await self._query(collection, [query_request_from(q) for q in request.query_points])
+        results, usage = await self._query(context, collection, [query_request_from(q) for q in request.query_points])
         response = pb.QueryBatchResponse()
         for scored in results:
             self._fill_scored(collection, scored, response.result.add().result)

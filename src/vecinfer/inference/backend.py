@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -15,6 +16,19 @@ Purpose = Literal["document", "query"]
 class Embeddings:
     vectors: list  # numpy float32 arrays or SparseVector, one per input, in input order
     tokens: int = 0
+    # Tokens per model name, when one backend serves several models (providers).
+    tokens_by_model: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class InferenceContext:
+    """Per request: credentials from gRPC metadata (`*-api-key`) and the client's deadline."""
+
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    deadline: float | None = None  # time.monotonic() value
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 @dataclass
@@ -24,10 +38,9 @@ class ModelInfo:
     dimension: int | None
     inputs: tuple[str, ...]  # which of "text", "image", "object" it takes
     source: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 class Backend(Protocol):
     info: ModelInfo
 
-    async def embed(self, inputs: list[InferenceInput], purpose: Purpose) -> Embeddings: ...
+    async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings: ...

@@ -30,7 +30,7 @@ class ImageLoader:
         if value.startswith("data:"):
             data = _data_url_bytes(value)
         elif value.startswith(("http://", "https://")):
-            data = await self._fetch(value)
+            data, _ = await self.fetch(value)
         else:
             data = _base64_bytes(value)
         return await asyncio.to_thread(self.decode, data)
@@ -57,7 +57,24 @@ class ImageLoader:
         except Exception:
             raise InvalidArgument("Image data is corrupt or truncated: it could not be decoded") from None
 
-    async def _fetch(self, url: str) -> bytes:
+    async def as_data_url(self, value) -> str:
+        """Any accepted image input as a base64 data URL (for providers that take only those)."""
+        if not isinstance(value, str) or not value:
+            raise InvalidArgument("Image.image must be a string: an http(s) URL, a data URL or base64 image bytes")
+        if value.startswith("data:"):
+            _data_url_bytes(value)  # validates
+            return value
+        if value.startswith(("http://", "https://")):
+            data, content_type = await self.fetch(value)
+        else:
+            data = _base64_bytes(value)
+            content_type = None
+        await asyncio.to_thread(self.decode, data)  # validates format and limits
+        content_type = content_type or f"image/{PILImage.open(io.BytesIO(data)).format.lower()}"
+        return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+
+    async def fetch(self, url: str) -> tuple[bytes, str]:
+        """(bytes, content type) of an image URL, within the guards and limits."""
         allow_private = self.settings.image_allow_private_networks
         host = urlsplit(url).hostname or ""
         if not allow_private and _is_literal_private(host):
@@ -81,7 +98,7 @@ class ImageLoader:
                     if size > limit:
                         raise InvalidArgument(f"Image at {url} is over the limit of {limit} bytes")
                     chunks.append(chunk)
-                return b"".join(chunks)
+                return b"".join(chunks), content_type
         except RefusedAddress:
             raise InvalidArgument(_refused(url, host)) from None
         except aiohttp.TooManyRedirects:

@@ -1,4 +1,4 @@
-"""Collect -> de-duplicate -> group per model -> embed concurrently -> substitute.
+"""Collect -> de-duplicate -> group per backend -> embed concurrently -> substitute.
 
 Every inference object of one request is resolved before the request touches storage, so a
 failure anywhere rejects the whole request.
@@ -13,7 +13,8 @@ from typing import Any, Callable
 from vecinfer.domain import points as ops
 from vecinfer.domain.inference import INFERENCE_TYPES, InferenceInput
 from vecinfer.domain.query import Nearest, Prefetch
-from vecinfer.inference.backend import Purpose
+from vecinfer.inference import mrl
+from vecinfer.inference.backend import InferenceContext, Purpose
 from vecinfer.inference.registry import Registry
 
 # A place holding an inference object, and how to put the vector there instead.
@@ -39,7 +40,7 @@ def slots_in_query(node: Prefetch) -> list[Slot]:
     slots: list[Slot] = []
     if isinstance(node.query, Nearest) and isinstance(node.query.vector, INFERENCE_TYPES):
         query = node.query
-        slots.append((query.vector, lambda vector, n=node, q=query: setattr(n, "query", Nearest(vector=vector))))
+        slots.append((query.vector, lambda vector, n=node: setattr(n, "query", Nearest(vector=vector))))
     for child in node.prefetch:
         slots.extend(slots_in_query(child))
     return slots
@@ -49,10 +50,12 @@ class Resolver:
     def __init__(self, registry: Registry):
         self.registry = registry
 
-    async def resolve(self, slots: list[Slot], purpose: Purpose) -> dict[str, int]:
+    async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> dict[str, int]:
         """Fill every slot; returns tokens used per model."""
         if not slots:
             return {}
+        context = context or InferenceContext()
+        sizes = [mrl.requested_size(obj) for obj, _ in slots]  # validate before any work
         unique: dict[tuple, InferenceInput] = {}
         for obj, _ in slots:
             unique.setdefault(obj.key(), obj)
@@ -64,16 +67,17 @@ class Resolver:
             groups[id(backend)].append(key)
 
         async def run(backend_id: int):
-            keys = groups[backend_id]
-            result = await backends[backend_id].embed([unique[k] for k in keys], purpose)
-            return backends[backend_id].info.name, dict(zip(keys, result.vectors)), result.tokens
+            backend, keys = backends[backend_id], groups[backend_id]
+            result = await backend.embed([unique[k] for k in keys], purpose, context)
+            usage = result.tokens_by_model or {backend.info.name: result.tokens}
+            return dict(zip(keys, result.vectors)), usage
 
-        results = await asyncio.gather(*(run(b) for b in groups))
         vectors: dict[tuple, Any] = {}
         usage: dict[str, int] = defaultdict(int)
-        for model, computed, tokens in results:
+        for computed, used in await asyncio.gather(*(run(b) for b in groups)):
             vectors.update(computed)
-            usage[model] += tokens
-        for obj, put in slots:
-            put(vectors[obj.key()])
+            for model, tokens in used.items():
+                usage[model] += tokens
+        for (obj, put), size in zip(slots, sizes):
+            put(mrl.derive(vectors[obj.key()], size, obj.model))
         return dict(usage)

@@ -6,7 +6,7 @@ import numpy as np
 
 from vecinfer.api.convert.values import map_to_py, point_id_from, value_to_py
 from vecinfer.domain.errors import InvalidArgument
-from vecinfer.domain.inference import Document, Image, InferenceObject
+from vecinfer.domain.inference import Document, Image, InferenceObject, split_secrets
 from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector, VectorValue
 from vecinfer_proto.qdrant import points_pb2 as pb
 
@@ -16,19 +16,22 @@ _MULTI = "Wrong input: Wrong usage of multi vectors: vecinfer stores dense and s
 def document_from(msg: pb.Document) -> Document:
     if not msg.model:
         raise InvalidArgument("Document.model is empty: name the model that embeds the text, e.g. `qdrant/bm25`")
-    return Document(msg.text, msg.model, map_to_py(msg.options))
+    options, secrets = split_secrets(map_to_py(msg.options))
+    return Document(model=msg.model, options=options, secrets=secrets, text=msg.text)
 
 
 def image_from(msg: pb.Image) -> Image:
     if not msg.HasField("image"):
         raise InvalidArgument("Empty image is not allowed: set Image.image to a URL, base64 or data URL")
-    return Image(value_to_py(msg.image), msg.model, map_to_py(msg.options))
+    options, secrets = split_secrets(map_to_py(msg.options))
+    return Image(model=msg.model, options=options, secrets=secrets, image=value_to_py(msg.image))
 
 
 def object_from(msg: pb.InferenceObject) -> InferenceObject:
     if not msg.HasField("object"):
         raise InvalidArgument("Empty object is not allowed: set InferenceObject.object")
-    return InferenceObject(value_to_py(msg.object), msg.model, map_to_py(msg.options))
+    options, secrets = split_secrets(map_to_py(msg.options))
+    return InferenceObject(model=msg.model, options=options, secrets=secrets, object=value_to_py(msg.object))
 
 
 def _dense(data) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import Document, InferenceInput
 from vecinfer.domain.points import SparseVector
-from vecinfer.inference.backend import Embeddings, ModelInfo, Purpose
+from vecinfer.inference.backend import Embeddings, InferenceContext, ModelInfo, Purpose
 from vecinfer.inference.bm25 import config as bm25_config
 from vecinfer.inference.bm25.tokenizer import Tokenizer
 
@@ -88,7 +88,7 @@ class Bm25Backend:
             used += len(tokens)
         return Embeddings(vectors, used)
 
-    async def embed(self, inputs: list[InferenceInput], purpose: Purpose) -> Embeddings:
+    async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings:
         for item in inputs:  # cheap checks first, on the loop, so errors come back at once
             tokenizer_for(self._check(item).options)
         if len(inputs) <= 8:

@@ -7,7 +7,7 @@ import asyncio
 from vecinfer.config import Settings
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import Document, Image, InferenceInput
-from vecinfer.inference.backend import Embeddings, ModelInfo, Purpose
+from vecinfer.inference.backend import Embeddings, InferenceContext, ModelInfo, Purpose
 from vecinfer.inference.batcher import MicroBatcher
 from vecinfer.inference.images import ImageLoader
 from vecinfer.inference.onnx.image_encoder import ImageEncoder
@@ -40,7 +40,7 @@ class OnnxTextBackend:
         vectors, tokens = self.encoder.encode(texts)
         return list(zip(vectors, tokens))
 
-    async def embed(self, inputs: list[InferenceInput], purpose: Purpose) -> Embeddings:
+    async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings:
         prefix = self.manifest.query_prefix if purpose == "query" else self.manifest.document_prefix
         texts = []
         for item in inputs:
@@ -62,7 +62,7 @@ class OnnxImageBackend:
         self.info = ModelInfo(manifest.name, "dense", manifest.dimension, ("image",), manifest.source)
         self.batcher = _batcher(self.encoder.encode, settings, manifest.name.split("/")[-1])
 
-    async def embed(self, inputs: list[InferenceInput], purpose: Purpose) -> Embeddings:
+    async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings:
         for item in inputs:
             if not isinstance(item, Image):
                 raise _wrong_input(self.info.name, "an image (Image)", item)

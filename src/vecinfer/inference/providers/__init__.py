@@ -1,0 +1,1 @@
+"""External embedding providers, chosen by model prefix: openai/, cohere/, jinaai/, openrouter/."""

@@ -1,0 +1,45 @@
+"""Jina AI embeddings API (`POST {base}/embeddings`): text and image inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecinfer.domain.inference import Image
+from vecinfer.inference.providers.base import Call
+
+# Models that take a retrieval `task`; it is set from the operation unless given.
+_TASK_MODELS = ("jina-embeddings-v3", "jina-embeddings-v4", "jina-clip-v2")
+_TASKS = {"document": "retrieval.passage", "query": "retrieval.query"}
+_RESERVED = ("model", "input", "embedding_type")
+
+
+def _image_input(value: str) -> str:
+    # Jina takes a URL or bare base64; a data URL loses its header.
+    if isinstance(value, str) and value.startswith("data:") and "," in value:
+        return value.split(",", 1)[1]
+    return value
+
+
+class JinaAdapter:
+    prefix = "jinaai"
+    key_option = "jina-api-key"
+    takes_images = True
+
+    def batch_limit(self, kind: str) -> int:
+        return 2048
+
+    async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
+        body = {k: v for k, v in options.items() if k not in _RESERVED}
+        if model in _TASK_MODELS:
+            body.setdefault("task", _TASKS[purpose])
+        if "clip" in model or any(isinstance(item, Image) for item in items):
+            inputs = [{"image": _image_input(item.image)} if isinstance(item, Image) else {"text": item.text} for item in items]
+        else:
+            inputs = [item.text for item in items]
+        body.update({"model": model, "input": inputs, "embedding_type": "float"})
+        return Call("/embeddings", body)
+
+    def parse(self, response: dict, count: int) -> tuple[list[list[float]], int]:
+        data = sorted(response["data"], key=lambda d: d["index"])
+        usage = response.get("usage") or {}
+        return [d["embedding"] for d in data], int(usage.get("total_tokens", 0))

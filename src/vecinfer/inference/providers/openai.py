@@ -1,0 +1,33 @@
+"""OpenAI embeddings API (`POST {base}/embeddings`), and OpenRouter's compatible one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecinfer.inference.providers.base import Call
+
+_RESERVED = ("model", "input", "encoding_format")
+
+
+class OpenAIAdapter:
+    prefix = "openai"
+    key_option = "openai-api-key"
+    takes_images = False
+
+    def batch_limit(self, kind: str) -> int:
+        return 2048  # inputs per request
+
+    async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
+        body = {k: v for k, v in options.items() if k not in _RESERVED}
+        body.update({"model": model, "input": [item.text for item in items], "encoding_format": "float"})
+        return Call("/embeddings", body)
+
+    def parse(self, response: dict, count: int) -> tuple[list[list[float]], int]:
+        data = sorted(response["data"], key=lambda d: d["index"])
+        usage = response.get("usage") or {}
+        return [d["embedding"] for d in data], int(usage.get("total_tokens", usage.get("prompt_tokens", 0)))
+
+
+class OpenRouterAdapter(OpenAIAdapter):
+    prefix = "openrouter"
+    key_option = "openrouter-api-key"
