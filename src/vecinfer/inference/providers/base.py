@@ -33,6 +33,7 @@ class Adapter(Protocol):
     prefix: str  # "openai" -> models "openai/<model>"
     key_option: str  # "openai-api-key"
     takes_images: bool
+    mixes_kinds: bool  # texts and images may share one call
 
     def batch_limit(self, kind: str) -> int: ...
 
@@ -79,6 +80,8 @@ class ProviderBackend:
             if not model:
                 raise InvalidArgument(f"Model name {obj.model!r} names no model after `{self.adapter.prefix}/`")
             options = computation_options(obj.options)
+            if self.adapter.mixes_kinds:
+                kind = "any"
             groups[(model, json.dumps(options, sort_keys=True), self._api_key(obj, context), kind)].append(index)
 
         session = await self.http.session(public_only=False)  # base URLs are operator configuration

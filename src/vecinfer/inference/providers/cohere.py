@@ -14,6 +14,7 @@ _RESERVED = ("model", "texts", "images", "inputs", "embedding_types")
 class CohereAdapter:
     prefix = "cohere"
     key_option = "cohere-api-key"
+    mixes_kinds = False
     takes_images = True
 
     def batch_limit(self, kind: str) -> int:

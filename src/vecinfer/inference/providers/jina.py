@@ -23,6 +23,7 @@ def _image_input(value: str) -> str:
 class JinaAdapter:
     prefix = "jinaai"
     key_option = "jina-api-key"
+    mixes_kinds = True
     takes_images = True
 
     def batch_limit(self, kind: str) -> int:

@@ -12,6 +12,7 @@ _RESERVED = ("model", "input", "encoding_format")
 class OpenAIAdapter:
     prefix = "openai"
     key_option = "openai-api-key"
+    mixes_kinds = False
     takes_images = False
 
     def batch_limit(self, kind: str) -> int:
