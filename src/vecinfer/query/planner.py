@@ -49,7 +49,7 @@ def validate(node: Prefetch, depth: int = 0) -> None:
 class _Execution:
     def __init__(self, collection):
         self.collection = collection
-        self.segment = collection.segment
+        self.segment = collection.segments
         self.excluded: set[int] = set()  # points a query-by-id refers to
 
     # -------------------------------------------------------------- nearest
@@ -102,7 +102,7 @@ class _Execution:
             weights = self._sparse_weights(name, vector, node, flt)
             offsets, scores = self.segment.sparse[name].search(vector, k, mask, weights)
         else:
-            offsets, scores = self.segment.dense[name].search(vector, k, mask)
+            offsets, scores = self.segment.dense[name].search(vector, k, mask, **self.collection.search_options(name, node.params))
         ranked = list(zip(offsets.tolist(), scores.tolist()))
         return self._finish(ranked, node, self._better(name), limit)
 
@@ -147,7 +147,7 @@ class _Execution:
 
         mask = filter_mask(self.segment, flt)
         offsets = np.flatnonzero(mask).tolist()
-        offsets.sort(key=lambda o: id_sort_key(self.segment.ids[o]))
+        offsets.sort(key=lambda o: id_sort_key(self.segment.id_at(o)))
         return [(o, 0.0) for o in offsets[:limit]]
 
 

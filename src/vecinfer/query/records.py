@@ -48,17 +48,17 @@ def select_vectors(vectors: dict, selector: VectorSelector) -> dict | None:
 
 
 def record_of(collection, offset: int, with_payload: PayloadSelector, with_vectors: VectorSelector) -> Record:
-    segment = collection.segment
+    segment = collection.segments
     vectors = None
     if with_vectors.enable or with_vectors.names is not None:
         vectors = select_vectors(segment.vectors(offset), with_vectors)
-    return Record(segment.ids[offset], select_payload(segment.payload(offset), with_payload), vectors)
+    return Record(segment.id_at(offset), select_payload(segment.payload(offset), with_payload), vectors)
 
 
 def retrieve(collection, ids: list[PointId], with_payload: PayloadSelector, with_vectors: VectorSelector) -> list[Record]:
     out, seen = [], set()
     for point_id in ids:
-        offset = collection.segment.offset_of.get(point_id)
+        offset = collection.segments.offset_of.get(point_id)
         if offset is not None and point_id not in seen:
             seen.add(point_id)
             out.append(record_of(collection, offset, with_payload, with_vectors))
@@ -68,15 +68,15 @@ def retrieve(collection, ids: list[PointId], with_payload: PayloadSelector, with
 def scroll(collection, flt: Filter | None, start: PointId | None, limit: int,
            with_payload: PayloadSelector, with_vectors: VectorSelector) -> tuple[list[Record], PointId | None]:
     """Points in id order from `start` (inclusive); also the id that starts the next page."""
-    segment = collection.segment
+    segment = collection.segments
     mask = filter_mask(segment, flt)
     offsets = np.flatnonzero(mask).tolist()
-    keyed = sorted(((id_sort_key(segment.ids[o]), o) for o in offsets))
+    keyed = sorted(((id_sort_key(segment.id_at(o)), o) for o in offsets))
     if start is not None:
         start_key = id_sort_key(start)
         keyed = [item for item in keyed if item[0] >= start_key]
     page = keyed[: limit + 1]
-    next_offset = segment.ids[page[limit][1]] if len(page) > limit else None
+    next_offset = segment.id_at(page[limit][1]) if len(page) > limit else None
     records = [record_of(collection, o, with_payload, with_vectors) for _, o in page[:limit]]
     return records, next_offset
 

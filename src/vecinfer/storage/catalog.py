@@ -11,6 +11,7 @@ from pathlib import Path
 from vecinfer.domain.collections import CollectionConfig
 from vecinfer.domain.errors import AlreadyExists, InvalidArgument, collection_not_found
 from vecinfer.storage.collection import CONFIG_FILE, Collection
+from vecinfer.storage.optimizer import Optimizer
 
 log = logging.getLogger(__name__)
 
@@ -19,16 +20,19 @@ COLLECTIONS_DIR = "collections"
 
 
 class Catalog:
-    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20):
+    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20, max_sealed_segments: int | None = None):
         self.root = root / COLLECTIONS_DIR
         self.root.mkdir(parents=True, exist_ok=True)
         self._checkpoint_bytes = checkpoint_bytes
         self._lock = threading.Lock()
         self._collections: dict[str, Collection] = {}
+        self.optimizer = Optimizer(max_sealed_segments)
         for entry in sorted(self.root.iterdir()):
             if (entry / CONFIG_FILE).exists():
                 name = _decode(entry.name)
-                self._collections[name] = Collection.open(name, entry, checkpoint_bytes)
+                collection = Collection.open(name, entry, checkpoint_bytes, self.optimizer.schedule)
+                self._collections[name] = collection
+                self.optimizer.schedule(collection)
             elif entry.is_dir():
                 # A create that crashed before its config landed: nothing was acknowledged.
                 shutil.rmtree(entry, ignore_errors=True)
@@ -53,7 +57,8 @@ class Catalog:
         with self._lock:
             if name in self._collections:
                 raise AlreadyExists(f"Wrong input: Collection `{name}` already exists!")
-            collection = Collection.create(name, self.root / _encode(name), config, self._checkpoint_bytes)
+            collection = Collection.create(name, self.root / _encode(name), config, self._checkpoint_bytes,
+                                           self.optimizer.schedule)
             self._collections[name] = collection
             return collection
 
@@ -64,10 +69,12 @@ class Catalog:
             return False
         with collection.lock:
             collection.wal.close()
+            collection.closed = True
             shutil.rmtree(collection.path)
         return True
 
     def close(self) -> None:
+        self.optimizer.stop()
         for collection in self._collections.values():
             collection.close()
 

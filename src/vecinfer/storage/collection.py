@@ -1,14 +1,18 @@
-"""One collection on disk: config, a segment, a write-ahead log and checkpoints.
+"""One collection on disk: config, segments, a write-ahead log and checkpoints.
 
 A request's operations are validated as a whole, logged with one fsync, then applied; a bad
-operation rejects the whole request before anything reaches the log.
+operation rejects the whole request before anything reaches the log. When the mutable segment
+outgrows `indexing_threshold`, it is sealed (rows written to its own folder, a checkpoint
+taken) and the optimizer builds its HNSW graphs in the background.
 """
 
 from __future__ import annotations
 
 import copy
 import pickle
+import shutil
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +27,13 @@ from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, Spar
 from vecinfer.query.filters import PointView, check_filter, filter_mask
 from vecinfer.storage import config_file
 from vecinfer.storage.segment import Segment
+from vecinfer.storage.segments import SegmentSet
 from vecinfer.storage.wal import WriteAheadLog
 
 CONFIG_FILE = "config.json"
 SNAPSHOT_FILE = "snapshot.pkl"
 WAL_FILE = "wal.log"
+SEGMENTS_DIR = "segments"
 
 
 def describe_name(name: str) -> str:
@@ -35,15 +41,18 @@ def describe_name(name: str) -> str:
 
 
 class Collection:
-    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int):
+    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_sealed=None):
         self.name = name
         self.path = path
         self.config = config
         self.lock = threading.RLock()
-        self.segment = Segment(config)
+        self.segments = SegmentSet([], Segment(config))
         self.payload_schema: dict[str, str] = {}
         self.seq = 0
         self._checkpoint_bytes = checkpoint_bytes
+        # Called (outside any lock) when a segment needs indexing or merging.
+        self.on_sealed = on_sealed or (lambda collection: None)
+        self.closed = False
         self._load()
         self.wal = WriteAheadLog(path / WAL_FILE)
         for seq, operations in self.wal.replay():
@@ -53,40 +62,75 @@ class Collection:
                 self.seq = seq
 
     @classmethod
-    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int) -> "Collection":
+    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_sealed=None) -> "Collection":
         path.mkdir(parents=True)
         config_file.save(path / CONFIG_FILE, config)
-        return cls(name, path, config, checkpoint_bytes)
+        return cls(name, path, config, checkpoint_bytes, on_sealed)
 
     @classmethod
-    def open(cls, name: str, path: Path, checkpoint_bytes: int) -> "Collection":
-        return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes)
+    def open(cls, name: str, path: Path, checkpoint_bytes: int, on_sealed=None) -> "Collection":
+        return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes, on_sealed)
+
+    @property
+    def segment(self) -> SegmentSet:
+        return self.segments
 
     # ------------------------------------------------------------------ durability
 
     def _load(self) -> None:
         snapshot = self.path / SNAPSHOT_FILE
-        if not snapshot.exists():
-            return
-        with open(snapshot, "rb") as f:
-            data = pickle.load(f)
-        self.seq = data["seq"]
-        self.payload_schema = data["payload_schema"]
-        self.segment = Segment.from_export(self.config, data["segment"])
+        referenced: set[str] = set()
+        if snapshot.exists():
+            with open(snapshot, "rb") as f:
+                data = pickle.load(f)
+            self.seq = data["seq"]
+            self.payload_schema = data["payload_schema"]
+            sealed = []
+            for entry in data["sealed"]:
+                referenced.add(entry["dir"])
+                sealed.append(Segment.open_sealed(self.config, self.path / SEGMENTS_DIR / entry["dir"], entry["state"]))
+            self.segments = SegmentSet(sealed, Segment.from_export(self.config, data["mutable"]))
+        segments_dir = self.path / SEGMENTS_DIR
+        if segments_dir.exists():
+            for entry in segments_dir.iterdir():
+                if entry.name not in referenced:  # sealed or merged, but no checkpoint took it in
+                    shutil.rmtree(entry, ignore_errors=True)
 
     def checkpoint(self) -> None:
-        """Write every live point to a snapshot, then empty the log."""
+        """Write the mutable segment's live points and the sealed segments' changeable state to
+        a snapshot, then empty the log."""
         with self.lock:
-            data = {"seq": self.seq, "payload_schema": self.payload_schema, "segment": self.segment.export_live()}
+            mutable = self.segments.mutable.export_live()
+            data = {
+                "seq": self.seq,
+                "payload_schema": self.payload_schema,
+                "mutable": mutable,
+                "sealed": [{"dir": s.directory.name, "state": s.sealed_state()} for s in self.segments.sealed],
+            }
             config_file.write_atomically(self.path / SNAPSHOT_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             self.wal.reset()
-            self.segment = Segment.from_export(self.config, data["segment"])
+            self.segments.replace(self.segments.sealed, Segment.from_export(self.config, mutable))
+
+    def _seal_if_full(self) -> bool:
+        threshold_kb = self.config.optimizers.indexing_threshold
+        mutable = self.segments.mutable
+        if threshold_kb <= 0 or not self.config.dense or mutable.vector_bytes() < threshold_kb * 1024:
+            return False
+        directory = self.path / SEGMENTS_DIR / uuid.uuid4().hex
+        sealed = mutable.seal(self.config, directory)
+        self.segments.replace([*self.segments.sealed, sealed], Segment(self.config))
+        self.checkpoint()
+        return True
+
+    def needs_optimizing(self) -> bool:
+        return any(not s.indexed() for s in self.segments.sealed)
 
     def close(self) -> None:
         with self.lock:
             if self.wal.size() > 0:
                 self.checkpoint()
             self.wal.close()
+            self.closed = True
 
     # ------------------------------------------------------------------ writes
 
@@ -99,13 +143,16 @@ class Collection:
             for operation in prepared:
                 self._apply(operation)
             self.seq = seq
-            if self.wal.size() > self._checkpoint_bytes:
+            sealed = self._seal_if_full()
+            if not sealed and self.wal.size() > self._checkpoint_bytes:
                 self.checkpoint()
-            return seq
+        if sealed:
+            self.on_sealed(self)
+        return seq
 
     def _prepare_all(self, operations):
         # Ids as they will stand after the earlier operations of this same request.
-        known = _IdTracker(self.segment.offset_of)
+        known = _IdTracker(self.segments.offset_of)
         return [self._prepare(op, known) for op in operations]
 
     def _prepare(self, op, known: "_IdTracker"):
@@ -193,19 +240,19 @@ class Collection:
 
     def select(self, selector: PointsSelector) -> list[PointId]:
         if selector.ids is not None:
-            return [i for i in selector.ids if i in self.segment.offset_of]
-        mask = filter_mask(self.segment, selector.filter)
-        return [self.segment.ids[o] for o in np.flatnonzero(mask).tolist()]
+            return [i for i in selector.ids if i in self.segments.offset_of]
+        mask = filter_mask(self.segments, selector.filter)
+        return [self.segments.id_at(o) for o in np.flatnonzero(mask).tolist()]
 
     def _matches(self, point_id: PointId, flt: Filter | None) -> bool:
         if flt is None:
             return True
-        offset = self.segment.offset_of[point_id]
-        view = PointView(point_id, self.segment.payload(offset), lambda n: self.segment.has_vector(offset, n))
+        offset = self.segments.offset_of[point_id]
+        view = PointView(point_id, self.segments.payload(offset), lambda n: self.segments.has_vector(offset, n))
         return check_filter(flt, view)
 
     def _apply(self, op) -> None:
-        seg = self.segment
+        seg = self.segments
         if isinstance(op, ops.Upsert):
             for p in op.points:
                 exists = p.id in seg.offset_of
@@ -255,10 +302,21 @@ class Collection:
 
     # ------------------------------------------------------------------ reads
 
+    def search_options(self, name: str, params) -> dict:
+        """How sealed segments search `name`: HNSW beam width, and below how many candidates
+        (Qdrant's full_scan_threshold, in KB of vectors) exact scoring is used instead."""
+        hnsw = self.config.hnsw
+        dim = self.config.dense[name].size
+        return {
+            "exact": bool(params.exact),
+            "ef": int(params.hnsw_ef or hnsw.ef_construct),
+            "full_scan_points": hnsw.full_scan_threshold * 1024 // (dim * 4),
+        }
+
     def count_with_field(self, field: str) -> int:
         from vecinfer.query.filters import leaf_values
 
-        return sum(1 for offset, _ in self.segment.iter_live() if leaf_values(self.segment.payload(offset), field))
+        return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))
 
 
 class _IdTracker:

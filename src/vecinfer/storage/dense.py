@@ -1,4 +1,5 @@
-"""Dense vectors of one name in a segment, stored in a FAISS flat index (exact search)."""
+"""Dense vectors of one name in a segment: a FAISS flat index (exact search) while the segment
+takes writes, memory-mapped rows plus an HNSW graph once it is sealed."""
 
 from __future__ import annotations
 
@@ -51,15 +52,10 @@ class DenseStore:
 
     def score(self, query: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Scores of `query` against the given rows (Qdrant's score for the distance)."""
-        rows = self.rows()[offsets]
-        distance = self.params.distance
-        if distance in (Distance.COSINE, Distance.DOT):
-            return rows @ query
-        if distance is Distance.EUCLID:
-            return np.sqrt(((rows - query) ** 2).sum(axis=1))
-        return np.abs(rows - query).sum(axis=1)
+        return _score(self.params.distance, self.rows()[offsets], query)
 
-    def search(self, query: np.ndarray, k: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+               full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (offsets, scores) among rows where `mask` is true, best first."""
         mask = mask & self.present.view()
         candidates = np.flatnonzero(mask)
@@ -79,3 +75,95 @@ class DenseStore:
         if self.params.distance is Distance.EUCLID:
             distances = np.sqrt(np.maximum(distances, 0))
         return labels, distances
+
+
+class SealedDenseStore:
+    """Dense vectors of a sealed segment: rows memory-mapped from disk, never appended to,
+    searched through an HNSW graph once the background indexer has built one."""
+
+    def __init__(self, params: DenseVectorParams, rows: np.ndarray, present: np.ndarray):
+        self.params = params
+        self._rows = rows
+        self.present = _FlagArray(present)
+        self.index: faiss.Index | None = None
+
+    def rows(self) -> np.ndarray:
+        return self._rows
+
+    def set(self, offset: int, vector: np.ndarray | None) -> None:
+        if vector is not None:
+            raise ValueError("sealed segments take no new vectors; the point moves to the mutable segment")
+        self.present[offset] = False
+
+    def get(self, offset: int) -> np.ndarray | None:
+        if not self.present[offset]:
+            return None
+        return np.array(self._rows[offset])
+
+    def score(self, query: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        return _score(self.params.distance, np.asarray(self._rows[offsets]), query)
+
+    def build_index(self, m: int, ef_construct: int) -> faiss.Index | None:
+        """An HNSW graph over every row (rows of deleted points are skipped at search time)."""
+        if self.params.distance is Distance.MANHATTAN:
+            return None  # FAISS's HNSW has no L1 metric: such vectors stay on exact search
+        index = faiss.IndexHNSWFlat(self.params.size, m, _METRICS[self.params.distance])
+        index.hnsw.efConstruction = ef_construct
+        for start in range(0, len(self._rows), 8192):
+            index.add(np.ascontiguousarray(self._rows[start : start + 8192], dtype=np.float32))
+        return index
+
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+               full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        mask = mask & self.present.view()
+        count = int(mask.sum())
+        if count == 0 or k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        if exact or self.index is None or count <= max(full_scan_points, k):
+            # Selective filters: score the few candidates exactly, as Qdrant does below its
+            # full-scan threshold.
+            candidates = np.flatnonzero(mask)
+            scores = self.score(query, candidates)
+            order = np.argsort(-scores if self.params.distance.higher_is_better else scores, kind="stable")[:k]
+            return candidates[order], scores[order].astype(np.float32)
+        params = faiss.SearchParametersHNSW()
+        # A filter that keeps a fraction of the points needs a wider beam to find k of them.
+        selectivity = count / len(mask)
+        params.efSearch = int(max(ef, k) * min(8.0, max(1.0, 1.0 / max(selectivity, 1e-9) ** 0.5)))
+        if count < len(mask):
+            packed = np.packbits(mask, bitorder="little")
+            params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(packed))
+        distances, labels = self.index.search(query.reshape(1, -1), min(k, count), params=params)
+        keep = labels[0] >= 0
+        labels, distances = labels[0][keep], distances[0][keep]
+        if self.params.distance is Distance.EUCLID:
+            distances = np.sqrt(np.maximum(distances, 0))
+        return labels, distances
+
+
+class _FlagArray:
+    """A fixed-size bool array with the GrowableArray interface."""
+
+    def __init__(self, data: np.ndarray):
+        self._data = np.array(data, dtype=np.bool_)
+
+    def __getitem__(self, index):
+        return self._data[index]
+
+    def __setitem__(self, index, value):
+        self._data[index] = value
+
+    def view(self) -> np.ndarray:
+        return self._data
+
+    @property
+    def size(self) -> int:
+        return len(self._data)
+
+
+def _score(distance: Distance, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    if distance in (Distance.COSINE, Distance.DOT):
+        return rows @ query
+    if distance is Distance.EUCLID:
+        return np.sqrt(((rows - query) ** 2).sum(axis=1))
+    return np.abs(rows - query).sum(axis=1)

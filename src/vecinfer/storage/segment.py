@@ -1,41 +1,70 @@
-"""A segment: point ids, payloads, dense vectors (FAISS) and sparse postings, by offset.
+"""A segment: point ids, payloads, dense vectors and sparse postings, addressed by offset.
 
-Points are appended; replacing a point appends a new offset and retires the old one, so
-offsets are stable while a query runs. Retired offsets are dropped at the next checkpoint.
+A mutable segment takes writes: points are appended, and replacing a point retires its old
+offset. Once sealed, a segment takes no new points; its dense rows live in files that are
+memory-mapped, and the background indexer gives it HNSW graphs. Deletes, payload changes and
+vector removals still apply to sealed segments in place.
 """
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
 from typing import Any, Iterator
 
+import faiss
 import numpy as np
 
 from vecinfer.domain.collections import CollectionConfig
 from vecinfer.domain.points import PointId, SparseVector
-from vecinfer.storage.dense import DenseStore
+from vecinfer.storage.dense import DenseStore, SealedDenseStore
 from vecinfer.storage.growable import GrowableArray
 from vecinfer.storage.sparse import SparseStore
 
+IDS_FILE = "ids.pkl"
+
+
+def _dense_file(name: str) -> str:
+    return f"dense-{name.encode().hex()}.npy"
+
+
+def _index_file(name: str) -> str:
+    return f"hnsw-{name.encode().hex()}.faiss"
+
 
 class Segment:
-    def __init__(self, config: CollectionConfig):
+    def __init__(self, config: CollectionConfig, directory: Path | None = None):
         self.ids: list[PointId] = []
         self.offset_of: dict[PointId, int] = {}
-        self.alive = GrowableArray(np.bool_, False)
+        self.alive: GrowableArray | Any = GrowableArray(np.bool_, False)
         self.payloads: list[dict[str, Any] | None] = []
-        self.dense = {name: DenseStore(params) for name, params in config.dense.items()}
+        self.dense: dict[str, DenseStore | SealedDenseStore] = {name: DenseStore(p) for name, p in config.dense.items()}
         self.sparse = {name: SparseStore() for name in config.sparse}
+        self.directory = directory  # set once sealed
+        self.version = 0  # bumped by every change, so a merge can tell what moved under it
+
+    @property
+    def sealed(self) -> bool:
+        return self.directory is not None
 
     # ------------------------------------------------------------------ reads
 
     def __len__(self) -> int:
         return len(self.offset_of)
 
-    def live_mask(self) -> np.ndarray:
-        return self.alive.view().copy()
+    @property
+    def size(self) -> int:
+        """Offsets in use, live or retired."""
+        return len(self.ids)
 
-    def live_offsets(self) -> np.ndarray:
-        return np.flatnonzero(self.alive.view())
+    def deleted_count(self) -> int:
+        return self.size - len(self.offset_of)
+
+    def vector_bytes(self) -> int:
+        return self.size * sum(store.params.size * 4 for store in self.dense.values())
+
+    def live_mask(self) -> np.ndarray:
+        return np.array(self.alive.view(), dtype=np.bool_)
 
     def iter_live(self) -> Iterator[tuple[int, PointId]]:
         for point_id, offset in self.offset_of.items():
@@ -64,9 +93,13 @@ class Segment:
                 out[name] = value
         return out
 
+    def indexed(self) -> bool:
+        return self.sealed and all(s.index is not None or s.params.distance.value == "Manhattan" for s in self.dense.values())
+
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any]) -> None:
+    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any]) -> int:
+        assert not self.sealed, "points are only appended to the mutable segment"
         self.delete(point_id)
         offset = len(self.ids)
         self.ids.append(point_id)
@@ -77,6 +110,8 @@ class Segment:
             store.append(vectors.get(name))
         for name, store in self.sparse.items():
             store.append(vectors.get(name))
+        self.version += 1
+        return offset
 
     def delete(self, point_id: PointId) -> None:
         offset = self.offset_of.pop(point_id, None)
@@ -88,28 +123,86 @@ class Segment:
             store.set(offset, None)
         for store in self.dense.values():
             store.set(offset, None)
+        self.version += 1
 
     def set_vector(self, point_id: PointId, name: str, vector) -> None:
-        """Set (or with None, remove) one named vector of an existing point."""
+        """Set (or with None, remove) one named vector of a point of this segment."""
         offset = self.offset_of[point_id]
         if name in self.dense:
             self.dense[name].set(offset, vector)
         else:
             self.sparse[name].set(offset, vector)
+        self.version += 1
 
     def set_payload(self, point_id: PointId, payload: dict[str, Any]) -> None:
         self.payloads[self.offset_of[point_id]] = payload
+        self.version += 1
 
-    # ------------------------------------------------------------------ persistence
+    # ------------------------------------------------------------------ sealing and persistence
+
+    def seal(self, config: CollectionConfig, directory: Path) -> "Segment":
+        """Write the immutable part (ids, dense rows) to `directory`; return the sealed segment."""
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / IDS_FILE, "wb") as f:
+            pickle.dump(self.ids, f, protocol=pickle.HIGHEST_PROTOCOL)
+        for name, store in self.dense.items():
+            np.save(directory / _dense_file(name), store.rows())
+        return Segment.open_sealed(config, directory, self.sealed_state())
+
+    def sealed_state(self) -> dict:
+        """What can still change in a sealed segment: kept in the collection's snapshot."""
+        return {
+            "alive": self.live_mask(),
+            "payloads": list(self.payloads),
+            "present": {name: np.array(store.present.view(), dtype=np.bool_) for name, store in self.dense.items()},
+            "sparse": {name: list(store.vectors) for name, store in self.sparse.items()},
+        }
+
+    @classmethod
+    def open_sealed(cls, config: CollectionConfig, directory: Path, state: dict) -> "Segment":
+        segment = cls.__new__(cls)
+        with open(directory / IDS_FILE, "rb") as f:
+            segment.ids = pickle.load(f)
+        alive = np.array(state["alive"], dtype=np.bool_)
+        from vecinfer.storage.dense import _FlagArray
+
+        segment.alive = _FlagArray(alive)
+        segment.offset_of = {segment.ids[o]: o for o in np.flatnonzero(alive).tolist()}
+        segment.payloads = list(state["payloads"])
+        segment.dense = {}
+        for name, params in config.dense.items():
+            rows = np.load(directory / _dense_file(name), mmap_mode="r")
+            store = SealedDenseStore(params, rows, state["present"][name])
+            index_path = directory / _index_file(name)
+            if index_path.exists():
+                store.index = faiss.read_index(str(index_path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            segment.dense[name] = store
+        segment.sparse = {}
+        for name in config.sparse:
+            store = SparseStore()
+            for vector in state["sparse"][name]:
+                store.append(vector)
+            segment.sparse[name] = store
+        segment.directory = directory
+        segment.version = 0
+        return segment
+
+    def save_index(self, name: str, index: faiss.Index) -> None:
+        """Persist a built graph next to the rows (atomically), then serve it memory-mapped."""
+        path = self.directory / _index_file(name)
+        tmp = path.with_suffix(".tmp")
+        faiss.write_index(index, str(tmp))
+        tmp.replace(path)
+        self.dense[name].index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
 
     def export_live(self) -> dict:
-        """Every live point as plain data, for a checkpoint."""
+        """Every live point as plain data (for the mutable segment in a snapshot, and merges)."""
         offsets = np.array(sorted(self.offset_of.values()), dtype=np.int64)
         dense = {}
         for name, store in self.dense.items():
-            present = store.present.view()[offsets] if len(offsets) else np.zeros(0, bool)
-            rows = store.rows()[offsets] if len(offsets) else np.zeros((0, store.params.size), np.float32)
-            dense[name] = (rows.copy(), present.copy())
+            present = np.array(store.present.view()[offsets], dtype=np.bool_) if len(offsets) else np.zeros(0, bool)
+            rows = np.array(store.rows()[offsets], dtype=np.float32) if len(offsets) else np.zeros((0, store.params.size), np.float32)
+            dense[name] = (rows, present)
         return {
             "ids": [self.ids[o] for o in offsets.tolist()],
             "payloads": [self.payloads[o] for o in offsets.tolist()],
@@ -120,13 +213,16 @@ class Segment:
     @classmethod
     def from_export(cls, config: CollectionConfig, data: dict) -> "Segment":
         segment = cls(config)
+        segment.append_export(data)
+        return segment
+
+    def append_export(self, data: dict) -> None:
         for i, point_id in enumerate(data["ids"]):
             vectors = {}
             for name, (rows, present) in data["dense"].items():
-                if name in segment.dense and present[i]:
+                if name in self.dense and present[i]:
                     vectors[name] = rows[i]
             for name, column in data["sparse"].items():
-                if name in segment.sparse and column[i] is not None:
+                if name in self.sparse and column[i] is not None:
                     vectors[name] = column[i]
-            segment.upsert(point_id, vectors, data["payloads"][i])
-        return segment
+            self.upsert(point_id, vectors, data["payloads"][i])

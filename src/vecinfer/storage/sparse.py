@@ -67,19 +67,14 @@ class SparseStore:
             frozen = self._frozen[token] = (offsets, values)
         return frozen
 
-    def idf_weights(self, query: SparseVector, corpus: np.ndarray | None) -> np.ndarray:
-        """ln((N - df + 0.5) / (df + 0.5) + 1) per query token, in f32 as Qdrant computes it."""
+    def statistics(self, query: SparseVector, corpus: np.ndarray | None) -> tuple[int, np.ndarray]:
+        """(N, df per query token) for IDF: points with this vector, and those holding each
+        token; only over `corpus` rows when given."""
         tokens = query.indices.tolist()
         if corpus is None:
-            n = self.count
-            dfs = [len(self.postings.get(t, ())) for t in tokens]
-        else:
-            n = int((self.present.view() & corpus[: self.present.size]).sum())
-            dfs = [int(corpus[self.posting(t)[0]].sum()) for t in tokens]
-        n32 = np.float32(n)
-        df32 = np.array(dfs, dtype=np.float32)
-        half = np.float32(0.5)
-        return np.log((n32 - df32 + half) / (df32 + half) + np.float32(1.0)).astype(np.float32)
+            return self.count, np.array([len(self.postings.get(t, ())) for t in tokens], dtype=np.int64)
+        n = int((self.present.view() & corpus[: self.present.size]).sum())
+        return n, np.array([int(corpus[self.posting(t)[0]].sum()) for t in tokens], dtype=np.int64)
 
     def _accumulate(self, query: SparseVector, weights: np.ndarray, size: int):
         scores = np.zeros(size, dtype=np.float32)

@@ -56,6 +56,8 @@ def config_from(msg: cpb.CreateCollection) -> CollectionConfig:
             modifier = Modifier.IDF if params.HasField("modifier") and params.modifier == cpb.Idf else Modifier.NONE
             sparse[name] = SparseVectorParams(modifier)
     hnsw = HnswConfig()
+    if msg.HasField("hnsw_config") and msg.hnsw_config.HasField("m") and msg.hnsw_config.m < 2:
+        raise InvalidArgument("hnsw_config.m must be at least 2")
     if msg.HasField("hnsw_config"):
         h = msg.hnsw_config
         hnsw = HnswConfig(
@@ -69,6 +71,10 @@ def config_from(msg: cpb.CreateCollection) -> CollectionConfig:
         optimizers = OptimizersConfig(
             indexing_threshold=o.indexing_threshold if o.HasField("indexing_threshold") else optimizers.indexing_threshold,
             deleted_threshold=o.deleted_threshold if o.HasField("deleted_threshold") else optimizers.deleted_threshold,
+            vacuum_min_vector_number=(o.vacuum_min_vector_number if o.HasField("vacuum_min_vector_number")
+                                      else optimizers.vacuum_min_vector_number),
+            default_segment_number=(o.default_segment_number if o.HasField("default_segment_number")
+                                    else optimizers.default_segment_number),
         )
     return CollectionConfig(
         dense=dense, sparse=sparse, hnsw=hnsw, optimizers=optimizers, unnamed=unnamed,
@@ -96,11 +102,13 @@ def _vector_params(params: DenseVectorParams, out: cpb.VectorParams) -> None:
 
 def info_to(collection, out: cpb.CollectionInfo) -> None:
     config = collection.config
-    out.status = cpb.Green
+    segments = collection.segments
+    # Yellow while the optimizer still has segments to index, as in Qdrant.
+    out.status = cpb.Yellow if collection.needs_optimizing() else cpb.Green
     out.optimizer_status.ok = True
-    out.segments_count = 1
-    out.points_count = len(collection.segment)
-    out.indexed_vectors_count = 0
+    out.segments_count = len(segments.all)
+    out.points_count = len(segments)
+    out.indexed_vectors_count = sum(len(s) for s in segments.sealed if s.indexed()) * len(config.dense)
     out.update_queue.length = 0
     out.created_at.FromNanoseconds(int(config.created_at * 1e9))
     params = out.config.params

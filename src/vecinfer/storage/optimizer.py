@@ -1,0 +1,156 @@
+"""Background segment work, off the request path: build HNSW graphs for sealed segments,
+merge segments when there are too many, and vacuum segments with many deleted points.
+
+Builds run without the collection lock (sealed rows never change); the result is swapped in
+under the lock, re-synced with any deletes or payload changes that happened meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+
+from vecinfer.storage.segment import Segment
+
+log = logging.getLogger(__name__)
+
+
+class Optimizer:
+    def __init__(self, max_sealed_segments: int | None = None):
+        self.max_sealed_segments = max_sealed_segments
+        self._pending: list = []
+        self._cond = threading.Condition()
+        self._busy = False
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="optimizer", daemon=True)
+        self._thread.start()
+
+    def schedule(self, collection) -> None:
+        with self._cond:
+            if collection not in self._pending:
+                self._pending.append(collection)
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._pending.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                collection = self._pending.pop(0)
+                self._busy = True
+            try:
+                while not self._stopped and self.step(collection):
+                    pass
+            except Exception:
+                log.exception("optimizer failed on collection %s", collection.name)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    # ------------------------------------------------------------------ one unit of work
+
+    def _segment_limit(self, collection) -> int:
+        configured = collection.config.optimizers.default_segment_number
+        return self.max_sealed_segments or configured or max(2, os.cpu_count() or 2)
+
+    def step(self, collection) -> bool:
+        """Do the most useful piece of work; False when there is none."""
+        with collection.lock:
+            if collection.closed:
+                return False
+            sealed = list(collection.segments.sealed)
+        for segment in sealed:
+            if not segment.indexed():
+                self._index(collection, segment)
+                return True
+        optimizers = collection.config.optimizers
+        for segment in sealed:
+            deleted = segment.deleted_count()
+            if deleted >= optimizers.vacuum_min_vector_number and deleted > optimizers.deleted_threshold * segment.size:
+                self._merge(collection, [segment])
+                return True
+        if len(sealed) > self._segment_limit(collection):
+            smallest = sorted(sealed, key=len)[:2]
+            self._merge(collection, smallest)
+            return True
+        return False
+
+    def _index(self, collection, segment: Segment) -> None:
+        hnsw = collection.config.hnsw
+        started = time.perf_counter()
+        for name, store in segment.dense.items():
+            if store.index is None:
+                index = store.build_index(hnsw.m, hnsw.ef_construct)
+                if index is not None:
+                    with collection.lock:
+                        if segment in collection.segments.sealed:
+                            segment.save_index(name, index)
+        log.info("collection %s: indexed a segment of %d points in %.1f s", collection.name, segment.size,
+                 time.perf_counter() - started)
+
+    def _merge(self, collection, sources: list[Segment]) -> None:
+        config = collection.config
+        with collection.lock:
+            versions = [s.version for s in sources]
+            exports = [s.export_live() for s in sources]
+        merged = Segment(config)
+        for data in exports:
+            merged.append_export(data)
+        directory = collection.path / "segments" / uuid.uuid4().hex
+        sealed = merged.seal(config, directory)
+        for name, store in sealed.dense.items():
+            index = store.build_index(config.hnsw.m, config.hnsw.ef_construct)
+            if index is not None:
+                sealed.save_index(name, index)
+        with collection.lock:
+            current = collection.segments.sealed
+            if collection.closed or any(s not in current for s in sources):
+                shutil.rmtree(directory, ignore_errors=True)
+                return
+            if [s.version for s in sources] != versions:
+                _catch_up(collection, sources, sealed)
+            collection.segments.replace([s for s in current if s not in sources] + [sealed], collection.segments.mutable)
+            collection.checkpoint()
+        for source in sources:
+            shutil.rmtree(source.directory, ignore_errors=True)
+        log.info("collection %s: merged %d segment(s) into one of %d points", collection.name, len(sources), len(sealed))
+
+
+def _catch_up(collection, sources: list[Segment], merged: Segment) -> None:
+    """Apply to `merged` what changed in `sources` while it was being built."""
+    for local, point_id in enumerate(list(merged.ids)):
+        current = collection.segments.segment_of(point_id)
+        if current not in sources:
+            merged.delete(point_id)  # deleted, or moved to the mutable segment
+            continue
+        source_local = current.offset_of[point_id]
+        merged.payloads[local] = current.payloads[source_local]
+        for name, store in current.dense.items():
+            if not store.present[source_local]:
+                merged.dense[name].present[local] = False
+        for name, store in current.sparse.items():
+            merged.sparse[name].set(local, store.get(source_local))

@@ -1,0 +1,196 @@
+"""All segments of a collection behind one address space.
+
+Global offset = segment base + local offset; segments sit side by side, the mutable one last.
+Queries see one mask over all points; searches fan out over segments and merge.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any, Iterator
+
+import numpy as np
+
+from vecinfer.domain.points import PointId, SparseVector
+from vecinfer.storage.segment import Segment
+
+
+class SegmentSet:
+    def __init__(self, sealed: list[Segment], mutable: Segment):
+        self.sealed = sealed
+        self.mutable = mutable
+        self._reindex()
+
+    @property
+    def all(self) -> list[Segment]:
+        return [*self.sealed, self.mutable]
+
+    def _reindex(self) -> None:
+        self.bases: list[int] = []
+        self.offset_of: dict[PointId, int] = {}
+        base = 0
+        for segment in self.all:
+            self.bases.append(base)
+            for point_id, local in segment.offset_of.items():
+                self.offset_of[point_id] = base + local
+            base += segment.size
+        self.dense = {name: DenseView(self, name) for name in self.mutable.dense}
+        self.sparse = {name: SparseView(self, name) for name in self.mutable.sparse}
+
+    def replace(self, sealed: list[Segment], mutable: Segment) -> None:
+        self.sealed, self.mutable = sealed, mutable
+        self._reindex()
+
+    # ------------------------------------------------------------------ addressing
+
+    @property
+    def total(self) -> int:
+        return self.bases[-1] + self.mutable.size
+
+    def locate(self, offset: int) -> tuple[Segment, int]:
+        i = bisect.bisect_right(self.bases, offset) - 1
+        return self.all[i], offset - self.bases[i]
+
+    def segment_of(self, point_id: PointId) -> Segment | None:
+        offset = self.offset_of.get(point_id)
+        return None if offset is None else self.locate(offset)[0]
+
+    def id_at(self, offset: int) -> PointId:
+        segment, local = self.locate(offset)
+        return segment.ids[local]
+
+    # ------------------------------------------------------------------ reads
+
+    def __len__(self) -> int:
+        return len(self.offset_of)
+
+    def live_mask(self) -> np.ndarray:
+        return np.concatenate([segment.live_mask() for segment in self.all]) if self.total else np.zeros(0, bool)
+
+    def iter_live(self) -> Iterator[tuple[int, PointId]]:
+        for point_id, offset in self.offset_of.items():
+            yield offset, point_id
+
+    def payload(self, offset: int) -> dict[str, Any]:
+        segment, local = self.locate(offset)
+        return segment.payload(local)
+
+    def vector(self, offset: int, name: str):
+        segment, local = self.locate(offset)
+        return segment.vector(local, name)
+
+    def has_vector(self, offset: int, name: str) -> bool:
+        segment, local = self.locate(offset)
+        return segment.has_vector(local, name)
+
+    def vectors(self, offset: int) -> dict:
+        segment, local = self.locate(offset)
+        return segment.vectors(local)
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any]) -> None:
+        old = self.segment_of(point_id)
+        if old is not None and old is not self.mutable:
+            old.delete(point_id)
+        local = self.mutable.upsert(point_id, vectors, payload)
+        self.offset_of[point_id] = self.bases[-1] + local
+
+    def delete(self, point_id: PointId) -> None:
+        segment = self.segment_of(point_id)
+        if segment is not None:
+            segment.delete(point_id)
+            del self.offset_of[point_id]
+
+    def set_vector(self, point_id: PointId, name: str, vector) -> None:
+        segment = self.segment_of(point_id)
+        if segment.sealed and vector is not None:
+            # A sealed segment's rows are fixed: the point moves to the mutable segment.
+            local = segment.offset_of[point_id]
+            vectors = segment.vectors(local)
+            vectors[name] = vector
+            self.upsert(point_id, vectors, segment.payloads[local])
+        else:
+            segment.set_vector(point_id, name, vector)
+
+    def set_payload(self, point_id: PointId, payload: dict[str, Any]) -> None:
+        self.segment_of(point_id).set_payload(point_id, payload)
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Resident vector bytes: flat (in RAM) and memory-mapped (on disk, paged in on use)."""
+        ram = sum(store.rows().nbytes for store in self.mutable.dense.values())
+        mapped = sum(store.rows().nbytes for s in self.sealed for store in s.dense.values())
+        return {"ram_vector_bytes": ram, "mmap_vector_bytes": mapped}
+
+
+def _merge_top(parts: list[tuple[np.ndarray, np.ndarray]], k: int, higher_is_better: bool):
+    offsets = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+    scores = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.float32)
+    order = np.lexsort((offsets, -scores if higher_is_better else scores))[:k]
+    return offsets[order], scores[order]
+
+
+class DenseView:
+    """One dense vector name across all segments."""
+
+    def __init__(self, segments: SegmentSet, name: str):
+        self.segments = segments
+        self.name = name
+        self.params = segments.mutable.dense[name].params
+
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+               full_scan_points: int = 0):
+        parts = []
+        for segment, base in zip(self.segments.all, self.segments.bases):
+            local_mask = mask[base : base + segment.size]
+            if not local_mask.any():
+                continue
+            offsets, scores = segment.dense[self.name].search(query, k, local_mask, exact=exact, ef=ef,
+                                                              full_scan_points=full_scan_points)
+            parts.append((offsets + base, scores))
+        return _merge_top(parts, k, self.params.distance.higher_is_better)
+
+    def score(self, query: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(offsets), dtype=np.float32)
+        for segment, base in zip(self.segments.all, self.segments.bases):
+            inside = (offsets >= base) & (offsets < base + segment.size)
+            if inside.any():
+                out[inside] = segment.dense[self.name].score(query, offsets[inside] - base)
+        return out
+
+
+class SparseView:
+    """One sparse vector name across all segments; IDF statistics are collection-wide."""
+
+    def __init__(self, segments: SegmentSet, name: str):
+        self.segments = segments
+        self.name = name
+
+    def _stores(self):
+        return [(s.sparse[self.name], base, s.size) for s, base in zip(self.segments.all, self.segments.bases)]
+
+    def idf_weights(self, query: SparseVector, corpus: np.ndarray | None) -> np.ndarray:
+        n = 0
+        dfs = np.zeros(len(query.indices), dtype=np.int64)
+        for store, base, size in self._stores():
+            local = None if corpus is None else corpus[base : base + size]
+            count, local_dfs = store.statistics(query, local)
+            n += count
+            dfs += local_dfs
+        n32, df32, half = np.float32(n), dfs.astype(np.float32), np.float32(0.5)
+        return np.log((n32 - df32 + half) / (df32 + half) + np.float32(1.0)).astype(np.float32)
+
+    def search(self, query: SparseVector, k: int, mask: np.ndarray, weights: np.ndarray):
+        parts = []
+        for store, base, size in self._stores():
+            offsets, scores = store.search(query, k, mask[base : base + size], weights)
+            parts.append((offsets + base, scores))
+        return _merge_top(parts, k, True)
+
+    def score(self, query: SparseVector, offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(offsets), dtype=np.float32)
+        for store, base, size in self._stores():
+            inside = (offsets >= base) & (offsets < base + size)
+            if inside.any():
+                out[inside] = store.score(query, offsets[inside] - base, weights)
+        return out
