@@ -205,14 +205,140 @@ def check_filter(flt: Filter, point: PointView) -> bool:
     return True
 
 
-def filter_mask(segment, flt: Filter | None) -> np.ndarray:
-    """Boolean mask over the segment's offsets: live points that pass `flt`."""
-    mask = segment.live_mask()
+def filter_mask(segments, flt: Filter | None) -> np.ndarray:
+    """Boolean mask over all offsets of a SegmentSet: live points that pass `flt`."""
+    mask = segments.live_mask()
     if flt is None or flt.is_empty():
         return mask
-    result = np.zeros_like(mask)
+    parts = [_segment_mask(segment, flt) for segment in segments.all]
+    return np.concatenate(parts) & mask if parts else mask
+
+
+# ---------------------------------------------------------------------------- vectorised masks
+#
+# Conditions on a top-level key whose values are scalars are answered from a per-segment
+# column (numpy arrays, rebuilt when the segment changes); everything else falls back to
+# checking the points one by one. Both give the same answers.
+
+_COLUMNS_ATTR = "_filter_columns"
+
+
+class _Column:
+    def __init__(self, segment, key: str):
+        n = segment.size
+        self.numbers = np.full(n, np.nan)
+        self.ints = np.zeros(n, dtype=np.int64)
+        self.is_int = np.zeros(n, dtype=np.bool_)
+        self.is_bool = np.zeros(n, dtype=np.bool_)
+        self.strings = np.empty(n, dtype=object)
+        self.scalar = True  # False if any value is a list or object: use the slow path
+        for offset in range(n):
+            payload = segment.payloads[offset]
+            if not payload or key not in payload:
+                continue
+            value = payload[key]
+            if isinstance(value, bool):
+                self.is_bool[offset] = True
+                self.ints[offset] = int(value)
+            elif isinstance(value, int):
+                self.is_int[offset] = True
+                self.ints[offset] = value
+                self.numbers[offset] = value
+            elif isinstance(value, float):
+                self.numbers[offset] = value
+            elif isinstance(value, str):
+                self.strings[offset] = value
+            elif value is not None:
+                self.scalar = False
+                return
+
+
+def _column(segment, key: str) -> _Column | None:
+    if "." in key or "[" in key:
+        return None
+    cache = segment.__dict__.setdefault(_COLUMNS_ATTR, {})
+    cached = cache.get(key)
+    if cached is None or cached[0] != segment.version:
+        cached = cache[key] = (segment.version, _Column(segment, key))
+    column = cached[1]
+    return column if column.scalar else None
+
+
+def _vector_condition(segment, cond) -> np.ndarray | None:
+    if isinstance(cond, Match) and cond.kind in ("keyword", "integer", "boolean", "keywords", "integers",
+                                                   "except_keywords", "except_integers"):
+        column = _column(segment, cond.key)
+        if column is None:
+            return None
+        if cond.kind == "keyword":
+            return column.strings == cond.value
+        if cond.kind == "integer":
+            return column.is_int & (column.ints == cond.value)
+        if cond.kind == "boolean":
+            return column.is_bool & (column.ints == int(cond.value))
+        if cond.kind == "keywords":
+            return np.isin(column.strings, list(cond.value))
+        if cond.kind == "integers":
+            return column.is_int & np.isin(column.ints, list(cond.value))
+        if cond.kind == "except_keywords":
+            return ~np.isin(column.strings, list(cond.value))
+        return ~(column.is_int & np.isin(column.ints, list(cond.value)))
+    if isinstance(cond, Range) and not cond.datetime:
+        column = _column(segment, cond.key)
+        if column is None:
+            return None
+        x = column.numbers
+        with np.errstate(invalid="ignore"):
+            out = ~np.isnan(x)
+            if cond.lt is not None:
+                out &= x < cond.lt
+            if cond.gt is not None:
+                out &= x > cond.gt
+            if cond.lte is not None:
+                out &= x <= cond.lte
+            if cond.gte is not None:
+                out &= x >= cond.gte
+        return out
+    if isinstance(cond, HasId):
+        out = np.zeros(segment.size, dtype=np.bool_)
+        for point_id in cond.ids:
+            offset = segment.offset_of.get(point_id)
+            if offset is not None:
+                out[offset] = True
+        return out
+    if isinstance(cond, Filter):
+        return _segment_mask(segment, cond)
+    if isinstance(cond, Not):
+        inner = _condition_mask(segment, cond.condition)
+        return ~inner
+    return None
+
+
+def _condition_mask(segment, cond) -> np.ndarray:
+    fast = _vector_condition(segment, cond)
+    if fast is not None:
+        return fast
+    out = np.zeros(segment.size, dtype=np.bool_)
     for offset, point_id in segment.iter_live():
         view = PointView(point_id, segment.payload(offset), lambda name, o=offset: segment.has_vector(o, name))
-        if check_filter(flt, view):
-            result[offset] = True
-    return result
+        out[offset] = check(cond, view)
+    return out
+
+
+def _segment_mask(segment, flt: Filter) -> np.ndarray:
+    out = segment.live_mask()
+    for cond in flt.must:
+        out &= _condition_mask(segment, cond)
+    if flt.should:
+        any_should = np.zeros(segment.size, dtype=np.bool_)
+        for cond in flt.should:
+            any_should |= _condition_mask(segment, cond)
+        out &= any_should
+    for cond in flt.must_not:
+        out &= ~_condition_mask(segment, cond)
+    if flt.min_should is not None:
+        hits = np.zeros(segment.size, dtype=np.int64)
+        for cond in flt.min_should.conditions:
+            hits += _condition_mask(segment, cond)
+        out &= hits >= flt.min_should.min_count
+    return out
