@@ -58,18 +58,23 @@ class DenseStore:
                full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (offsets, scores) among rows where `mask` is true, best first."""
         mask = mask & self.present.view()
-        candidates = np.flatnonzero(mask)
-        if len(candidates) == 0 or k <= 0:
+        count = int(mask.sum())
+        if count == 0 or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        if len(candidates) <= _DIRECT_SCORING_MAX:
-            scores = self.score(query, candidates)
-            order = np.argsort(-scores if self.params.distance.higher_is_better else scores, kind="stable")
-            order = order[:k]
-            return candidates[order], scores[order].astype(np.float32)
+        if len(mask) <= _DIRECT_SCORING_MAX or count <= _DIRECT_SCORING_MAX:
+            if count * 2 >= len(mask):
+                # Most rows qualify: score them all in place (no gather copy), drop the rest.
+                candidates = np.arange(len(mask))
+                scores = _score(self.params.distance, self.rows(), query)
+                scores = np.where(mask, scores, -np.inf if self.params.distance.higher_is_better else np.inf)
+            else:
+                candidates = np.flatnonzero(mask)
+                scores = self.score(query, candidates)
+            return _top_k(candidates, scores.astype(np.float32), min(k, count), self.params.distance.higher_is_better)
         packed = np.packbits(mask, bitorder="little")
         params = faiss.SearchParameters()
         params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(packed))
-        distances, labels = self.index.search(query.reshape(1, -1), min(k, len(candidates)), params=params)
+        distances, labels = self.index.search(query.reshape(1, -1), min(k, count), params=params)
         keep = labels[0] >= 0
         labels, distances = labels[0][keep], distances[0][keep]
         if self.params.distance is Distance.EUCLID:
@@ -123,9 +128,8 @@ class SealedDenseStore:
             # Selective filters: score the few candidates exactly, as Qdrant does below its
             # full-scan threshold.
             candidates = np.flatnonzero(mask)
-            scores = self.score(query, candidates)
-            order = np.argsort(-scores if self.params.distance.higher_is_better else scores, kind="stable")[:k]
-            return candidates[order], scores[order].astype(np.float32)
+            scores = self.score(query, candidates).astype(np.float32)
+            return _top_k(candidates, scores, min(k, count), self.params.distance.higher_is_better)
         params = faiss.SearchParametersHNSW()
         # A filter that keeps a fraction of the points needs a wider beam to find k of them.
         selectivity = count / len(mask)
@@ -159,6 +163,15 @@ class _FlagArray:
     @property
     def size(self) -> int:
         return len(self._data)
+
+
+def _top_k(candidates: np.ndarray, scores: np.ndarray, k: int, higher_is_better: bool):
+    keys = -scores if higher_is_better else scores
+    if len(keys) > k:
+        part = np.argpartition(keys, k - 1)[:k]
+        candidates, keys, scores = candidates[part], keys[part], scores[part]
+    order = np.lexsort((candidates, keys))
+    return candidates[order], scores[order]
 
 
 def _score(distance: Distance, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
