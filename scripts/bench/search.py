@@ -183,6 +183,111 @@ class VecinferGrpcEngine:
         return 0
 
 
+# ---------------------------------------------------------------------------- sparse (BM25)
+
+def bm25_data(n: int, n_queries: int):
+    """BM25 document vectors of the corpus passages and query vectors of 3-word queries."""
+    from vecinfer.domain.inference import Document
+    from vecinfer.inference.bm25.model import Bm25Backend
+
+    _, _, texts, query_texts = minilm_embeddings(n, n_queries)
+    backend = Bm25Backend()
+    docs = backend.embed_sync([Document(model="qdrant/bm25", text=t) for t in texts], "document").vectors
+    queries = backend.embed_sync([Document(model="qdrant/bm25", text=" ".join(t.split()[:3])) for t in query_texts], "query").vectors
+    return docs, queries
+
+
+def sparse_truth(docs, queries) -> np.ndarray:
+    """Exact BM25 + IDF top-10 by brute force."""
+    rows = np.concatenate([np.full(len(v.indices), i) for i, v in enumerate(docs)])
+    tokens = np.concatenate([v.indices for v in docs]).astype(np.int64)
+    values = np.concatenate([v.values for v in docs]).astype(np.float64)
+    n = len(docs)
+    out = []
+    for q in queries:
+        scores = np.zeros(n)
+        for t in q.indices.tolist():
+            hit = tokens == t
+            df = len(np.unique(rows[hit]))
+            idf = np.log((n - df + 0.5) / (df + 0.5) + 1)
+            np.add.at(scores, rows[hit], idf * values[hit])
+        order = np.argsort(-scores, kind="stable")[:10]
+        out.append([i for i in order.tolist() if scores[i] > 0])
+    return out
+
+
+class SparseEdgeEngine:
+    def load(self, docs):
+        import qdrant_edge as qe
+
+        self.qe = qe
+        self.tmp = tempfile.mkdtemp(prefix="edge-sparse-")
+        config = qe.EdgeConfig(sparse_vectors={"text": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}, max_search_threads=1)
+        self.shard = qe.EdgeShard.create(self.tmp, config)
+        started = time.perf_counter()
+        for start in range(0, len(docs), 1000):
+            points = [qe.Point(i, {"text": qe.SparseVector(docs[i].indices.tolist(), docs[i].values.tolist())})
+                      for i in range(start, min(len(docs), start + 1000))]
+            self.shard.update(qe.UpdateOperation.upsert_points(points))
+        upserted = time.perf_counter()
+        self.shard.optimize()
+        return {"upsert_s": upserted - started, "index_s": time.perf_counter() - upserted}
+
+    def search(self, query):
+        qe = self.qe
+        request = qe.QueryRequest(limit=10, query=qe.Query.Nearest(qe.SparseVector(query.indices.tolist(), query.values.tolist()), using="text"))
+        return [p.id for p in self.shard.query(request)]
+
+
+class SparseVecinferEngine:
+    def load(self, docs):
+        from vecinfer.domain import points as ops
+        from vecinfer.domain.collections import CollectionConfig, Modifier, SparseVectorParams
+        from vecinfer.storage.catalog import Catalog
+
+        self.tmp = tempfile.mkdtemp(prefix="vecinfer-sparse-")
+        self.catalog = Catalog(Path(self.tmp))
+        self.collection = self.catalog.create("bench", CollectionConfig(sparse={"text": SparseVectorParams(Modifier.IDF)}))
+        started = time.perf_counter()
+        for start in range(0, len(docs), 1000):
+            self.collection.write([ops.Upsert([ops.Point(i, {"text": docs[i]}) for i in range(start, min(len(docs), start + 1000))])])
+        return {"upsert_s": time.perf_counter() - started, "index_s": 0.0}
+
+    def search(self, query):
+        from vecinfer.domain.query import Nearest, Prefetch, QueryRequest
+        from vecinfer.query import planner
+
+        request = QueryRequest(root=Prefetch(query=Nearest(vector=query), using="text", limit=10))
+        with self.collection.lock:
+            return [p.id for p in planner.execute(self.collection, request)]
+
+
+def run_sparse_worker(engine_name: str, n: int, n_queries: int) -> dict:
+    docs, queries = bm25_data(n, n_queries)
+    truth = sparse_truth(docs, queries)
+    engine = {"qdrant-edge": SparseEdgeEngine, "vecinfer": SparseVecinferEngine}[engine_name]()
+    result = {"engine": engine_name, **engine.load(docs)}
+    result["build_s"] = result["upsert_s"] + result["index_s"]
+    result["upsert_pts_s"] = n / result["upsert_s"]
+    for q in queries[:20]:
+        engine.search(q)
+    latencies, found = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        found.append(engine.search(q))
+        latencies.append(time.perf_counter() - t0)
+    result["qps_1"] = len(queries) / sum(latencies)
+    result["p50_ms"] = percentile(latencies, 50) * 1e3
+    result["p99_ms"] = percentile(latencies, 99) * 1e3
+    with ThreadPoolExecutor(8) as pool:
+        t0 = time.perf_counter()
+        list(pool.map(engine.search, list(queries) * 2))
+        result["qps_8"] = 2 * len(queries) / (time.perf_counter() - t0)
+    result["recall_none"] = float(np.mean([len(set(f) & set(t)) / max(1, len(t)) for f, t in zip(found, truth)]))
+    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**20
+    return result
+
+
 WORKERS = {"faiss": FaissEngine, "qdrant-edge": EdgeEngine, "vecinfer": VecinferEngine, "vecinfer-grpc": VecinferGrpcEngine}
 
 
@@ -228,12 +333,12 @@ COLUMNS = [("build_s", "build s", "{:.1f}", False), ("upsert_pts_s", "upsert pts
            ("rss_mb", "RSS MB", "{:.0f}", False)]
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict], columns=COLUMNS) -> str:
     anchor = next((r for r in results if r["engine"] == "qdrant-edge"), None)
-    lines = ["| engine | " + " | ".join(c[1] for c in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    lines = ["| engine | " + " | ".join(c[1] for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for r in results:
         cells = []
-        for key, _, fmt, _ in COLUMNS:
+        for key, _, fmt, _ in columns:
             cell = fmt.format(r[key])
             if anchor and r is not anchor and anchor.get(key) and not key.startswith("recall"):
                 cell += f" ({r[key] / anchor[key]:.2f}x)"
@@ -247,29 +352,40 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--no-sparse", action="store_true", help="skip the BM25 part")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print("RESULT " + json.dumps(run_worker(args.worker, args.n, args.queries)), flush=True)
+        if args.worker.startswith("sparse:"):
+            result = run_sparse_worker(args.worker.split(":", 1)[1], args.n, args.queries)
+        else:
+            result = run_worker(args.worker, args.n, args.queries)
+        print("RESULT " + json.dumps(result), flush=True)
         return
     corpus, queries, _, _ = minilm_embeddings(args.n, args.queries)
     truth_path = CACHE / f"truth-{args.n}-{args.queries}.npz"
     if not truth_path.exists():
         np.savez(truth_path, **ground_truth(corpus, queries))
-    results = []
-    for engine in args.engines.split(","):
-        print(f"running {engine} ...", flush=True)
-        out = subprocess.run([sys.executable, __file__, "--worker", engine, "--n", str(args.n), "--queries", str(args.queries)],
+    def run(worker: str) -> dict | None:
+        print(f"running {worker} ...", flush=True)
+        out = subprocess.run([sys.executable, __file__, "--worker", worker, "--n", str(args.n), "--queries", str(args.queries)],
                              capture_output=True, text=True)
         line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
         if line is None:
             print(out.stdout[-2000:], out.stderr[-3000:])
-            continue
-        results.append(json.loads(line[7:]))
-        print(f"  {results[-1]}", flush=True)
-    print(f"\n{args.n} x {corpus.shape[1]}-d MiniLM vectors, {args.queries} queries; ratios to qdrant-edge-py "
-          "(higher is better for pts/s, QPS; lower for s, ms, MB)\n")
+            return None
+        print(f"  {line[7:]}", flush=True)
+        return json.loads(line[7:])
+
+    results = [r for r in (run(e) for e in args.engines.split(",") if e) if r]
+    sparse = [] if args.no_sparse else [r for r in (run(f"sparse:{e}") for e in ("qdrant-edge", "vecinfer")) if r]
+    print(f"\n### Dense: {args.n} x {corpus.shape[1]}-d MiniLM vectors, {args.queries} queries\n")
+    print("Ratios to qdrant-edge-py (higher is better for pts/s, QPS; lower for s, ms, MB).\n")
     print(table(results))
+    if sparse:
+        print(f"\n### Sparse: BM25 (qdrant/bm25) of the same {args.n} passages, IDF, {args.queries} 3-word queries\n")
+        print("recall@10 = agreement with an exact brute-force BM25+IDF ranking.\n")
+        print(table(sparse, [c for c in COLUMNS if not c[0].startswith("recall_") or c[0] == "recall_none"]))
     for r in results:
         if "bytes_per_point" in r:
             print(f"\nvecinfer: {r['segments']} segments, {r['bytes_per_point']:.0f} bytes per point of vectors + graphs "
