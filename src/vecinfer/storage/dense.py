@@ -71,15 +71,8 @@ class DenseStore:
                 candidates = np.flatnonzero(mask)
                 scores = self.score(query, candidates)
             return _top_k(candidates, scores.astype(np.float32), min(k, count), self.params.distance.higher_is_better)
-        packed = np.packbits(mask, bitorder="little")
         params = faiss.SearchParameters()
-        params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(packed))
-        distances, labels = self.index.search(query.reshape(1, -1), min(k, count), params=params)
-        keep = labels[0] >= 0
-        labels, distances = labels[0][keep], distances[0][keep]
-        if self.params.distance is Distance.EUCLID:
-            distances = np.sqrt(np.maximum(distances, 0))
-        return labels, distances
+        return _faiss_search(self.index, params, query, min(k, count), mask, self.params.distance)
 
 
 class SealedDenseStore:
@@ -134,15 +127,8 @@ class SealedDenseStore:
         # A filter that keeps a fraction of the points needs a wider beam to find k of them.
         selectivity = count / len(mask)
         params.efSearch = int(max(ef, k) * min(8.0, max(1.0, 1.0 / max(selectivity, 1e-9) ** 0.5)))
-        if count < len(mask):
-            packed = np.packbits(mask, bitorder="little")
-            params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(packed))
-        distances, labels = self.index.search(query.reshape(1, -1), min(k, count), params=params)
-        keep = labels[0] >= 0
-        labels, distances = labels[0][keep], distances[0][keep]
-        if self.params.distance is Distance.EUCLID:
-            distances = np.sqrt(np.maximum(distances, 0))
-        return labels, distances
+        return _faiss_search(self.index, params, query, min(k, count), mask if count < len(mask) else None,
+                             self.params.distance)
 
 
 class _FlagArray:
@@ -163,6 +149,19 @@ class _FlagArray:
     @property
     def size(self) -> int:
         return len(self._data)
+
+
+def _faiss_search(index, params, query: np.ndarray, k: int, mask: np.ndarray | None, distance: Distance):
+    """Search a FAISS index, restricted to `mask` rows when given; Qdrant-style scores."""
+    if mask is not None:
+        packed = np.packbits(mask, bitorder="little")  # must outlive the search call
+        params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(packed))
+    distances, labels = index.search(query.reshape(1, -1), k, params=params)
+    keep = labels[0] >= 0
+    labels, distances = labels[0][keep], distances[0][keep]
+    if distance is Distance.EUCLID:
+        distances = np.sqrt(np.maximum(distances, 0))
+    return labels, distances
 
 
 def _top_k(candidates: np.ndarray, scores: np.ndarray, k: int, higher_is_better: bool):
