@@ -379,9 +379,10 @@ def main() -> None:
 
     results = [r for r in (run(e) for e in args.engines.split(",") if e) if r]
     sparse = [] if args.no_sparse else [r for r in (run(f"sparse:{e}") for e in ("qdrant-edge", "vecinfer")) if r]
-    print(f"\n### Dense: {args.n} x {corpus.shape[1]}-d MiniLM vectors, {args.queries} queries\n")
-    print("Ratios to qdrant-edge-py (higher is better for pts/s, QPS; lower for s, ms, MB).\n")
-    print(table(results))
+    if results:
+        print(f"\n### Dense: {args.n} x {corpus.shape[1]}-d MiniLM vectors, {args.queries} queries\n")
+        print("Ratios to qdrant-edge-py (higher is better for pts/s, QPS; lower for s, ms, MB).\n")
+        print(table(results))
     if sparse:
         print(f"\n### Sparse: BM25 (qdrant/bm25) of the same {args.n} passages, IDF, {args.queries} 3-word queries\n")
         print("recall@10 = agreement with an exact brute-force BM25+IDF ranking.\n")

@@ -53,6 +53,7 @@ class Collection:
         # Called (outside any lock) when a segment needs indexing or merging.
         self.on_sealed = on_sealed or (lambda collection: None)
         self.closed = False
+        self.optimizing = False  # set by the optimizer while it has work queued for us
         self._load()
         self.wal = WriteAheadLog(path / WAL_FILE)
         for seq, operations in self.wal.replay():
@@ -123,7 +124,8 @@ class Collection:
         return True
 
     def needs_optimizing(self) -> bool:
-        return any(not s.indexed() for s in self.segments.sealed)
+        """Segments still wait for a graph, or the optimizer has merges queued."""
+        return self.optimizing or any(not s.indexed() for s in self.segments.sealed)
 
     def close(self) -> None:
         with self.lock:

@@ -31,6 +31,7 @@ class Optimizer:
 
     def schedule(self, collection) -> None:
         with self._cond:
+            collection.optimizing = True
             if collection not in self._pending:
                 self._pending.append(collection)
             self._cond.notify_all()
@@ -69,6 +70,8 @@ class Optimizer:
             finally:
                 with self._cond:
                     self._busy = False
+                    if collection not in self._pending:
+                        collection.optimizing = False
                     self._cond.notify_all()
 
     # ------------------------------------------------------------------ one unit of work
