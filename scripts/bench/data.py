@@ -52,6 +52,40 @@ def minilm_embeddings(n: int, queries: int = 200) -> tuple[np.ndarray, np.ndarra
     return all_vectors[:n], all_vectors[n:], corpus_texts, query_texts
 
 
+REAL_MAX = 100_000
+
+
+def search_vectors(n: int, queries: int = 200) -> tuple[np.ndarray, np.ndarray, str]:
+    """Corpus and query vectors for the search benchmark, with a line saying what they are.
+
+    Up to 100k: real MiniLM embeddings. Beyond that (embedding 1M passages takes hours on two
+    cores), a documented synthetic set: each real vector plus jittered copies
+    (x + N(0, 0.05^2) per component, re-normalised), which keeps the clusters of real text
+    embeddings; queries stay real."""
+    if n <= REAL_MAX:
+        corpus, query_vectors, _, _ = minilm_embeddings(n, queries)
+        return corpus, query_vectors, f"{n} real all-MiniLM-L6-v2 embeddings of short passages"
+    path = CACHE / f"jittered-{n}-{queries}.npz"
+    real, query_vectors, _, _ = minilm_embeddings(REAL_MAX, queries)
+    if path.exists():
+        return np.load(path)["corpus"], query_vectors, _describe_jitter(n)
+    rng = np.random.default_rng(7)
+    corpus = np.empty((n, real.shape[1]), dtype=np.float32)
+    for start in range(0, n, REAL_MAX):
+        block = real[: min(REAL_MAX, n - start)]
+        if start:
+            block = block + rng.normal(0, 0.05, size=block.shape).astype(np.float32)
+            block /= np.linalg.norm(block, axis=1, keepdims=True)
+        corpus[start : start + len(block)] = block
+    np.savez(path, corpus=corpus)
+    return corpus, query_vectors, _describe_jitter(n)
+
+
+def _describe_jitter(n: int) -> str:
+    return (f"{n} vectors: 100k real all-MiniLM-L6-v2 embeddings plus jittered copies "
+            "(+N(0, 0.05^2) per component, re-normalised); real queries")
+
+
 if __name__ == "__main__":
     corpus, queries, _, _ = minilm_embeddings(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
     print(corpus.shape, queries.shape)

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import CpuMeter, Server, percentile  # noqa: E402
-from data import CACHE, minilm_embeddings  # noqa: E402
+from data import CACHE, minilm_embeddings, search_vectors  # noqa: E402
 
 M, EF_CONSTRUCT, EF = 16, 100, 100
 SELECTIVITY = {"none": None, "50%": 50, "10%": 10, "1%": 1}  # bucket < x, buckets 0..99
@@ -44,7 +44,9 @@ def ground_truth(corpus: np.ndarray, queries: np.ndarray) -> dict[str, np.ndarra
     truth = {}
     for name, limit in SELECTIVITY.items():
         s = scores if limit is None else np.where(buckets[None, :] < limit, scores, -np.inf)
-        truth[name] = np.argsort(-s, axis=1)[:, :10]
+        top = np.argpartition(-s, 10, axis=1)[:, :10]
+        order = np.argsort(-np.take_along_axis(s, top, axis=1), axis=1)
+        truth[name] = np.take_along_axis(top, order, axis=1)
     return truth
 
 
@@ -292,7 +294,7 @@ WORKERS = {"faiss": FaissEngine, "qdrant-edge": EdgeEngine, "vecinfer": Vecinfer
 
 
 def run_worker(engine_name: str, n: int, n_queries: int) -> dict:
-    corpus, queries, _, _ = minilm_embeddings(n, n_queries)
+    corpus, queries, _ = search_vectors(n, n_queries)
     truth = dict(np.load(CACHE / f"truth-{n}-{n_queries}.npz"))
     engine = WORKERS[engine_name]()
     result = {"engine": engine_name, **engine.load(corpus)}
@@ -362,7 +364,7 @@ def main() -> None:
             result = run_worker(args.worker, args.n, args.queries)
         print("RESULT " + json.dumps(result), flush=True)
         return
-    corpus, queries, _, _ = minilm_embeddings(args.n, args.queries)
+    corpus, queries, description = search_vectors(args.n, args.queries)
     truth_path = CACHE / f"truth-{args.n}-{args.queries}.npz"
     if not truth_path.exists():
         np.savez(truth_path, **ground_truth(corpus, queries))
@@ -378,9 +380,9 @@ def main() -> None:
         return json.loads(line[7:])
 
     results = [r for r in (run(e) for e in args.engines.split(",") if e) if r]
-    sparse = [] if args.no_sparse else [r for r in (run(f"sparse:{e}") for e in ("qdrant-edge", "vecinfer")) if r]
+    sparse = [] if args.no_sparse or args.n > 100_000 else [r for r in (run(f"sparse:{e}") for e in ("qdrant-edge", "vecinfer")) if r]
     if results:
-        print(f"\n### Dense: {args.n} x {corpus.shape[1]}-d MiniLM vectors, {args.queries} queries\n")
+        print(f"\n### Dense: {description}, {corpus.shape[1]}-d, {args.queries} queries\n")
         print("Ratios to qdrant-edge-py (higher is better for pts/s, QPS; lower for s, ms, MB).\n")
         print(table(results))
     if sparse:
