@@ -144,6 +144,11 @@ def test_restart_keeps_the_built_index(server_factory):
     wait_green(client, "kept")
     time.sleep(0.5)
     wait_green(client, "kept")
+    assert "appended" in server.log()  # small segments were added into a big one's graph
+    exact = [p.id for p in client.query_points("kept", query=data[0].tolist(), limit=10,
+                                               search_params=models.SearchParams(exact=True)).points]
+    approx = [p.id for p in client.query_points("kept", query=data[0].tolist(), limit=10).points]
+    assert len(set(exact) & set(approx)) >= 9
     before = {p: p.stat().st_mtime_ns for p in (server.storage_dir / "collections" / "kept" / "segments").rglob("hnsw-*.faiss")}
     assert before
     answer = [p.id for p in client.query_points("kept", query=data[0].tolist(), limit=10).points]

@@ -41,7 +41,7 @@ def describe_name(name: str) -> str:
 
 
 class Collection:
-    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_sealed=None):
+    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_change=None):
         self.name = name
         self.path = path
         self.config = config
@@ -51,7 +51,7 @@ class Collection:
         self.seq = 0
         self._checkpoint_bytes = checkpoint_bytes
         # Called (outside any lock) when a segment needs indexing or merging.
-        self.on_sealed = on_sealed or (lambda collection: None)
+        self.on_change = on_change or (lambda collection: None)
         self.closed = False
         self.optimizing = False  # set by the optimizer while it has work queued for us
         self._load()
@@ -63,14 +63,14 @@ class Collection:
                 self.seq = seq
 
     @classmethod
-    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_sealed=None) -> "Collection":
+    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_change=None) -> "Collection":
         path.mkdir(parents=True)
         config_file.save(path / CONFIG_FILE, config)
-        return cls(name, path, config, checkpoint_bytes, on_sealed)
+        return cls(name, path, config, checkpoint_bytes, on_change)
 
     @classmethod
-    def open(cls, name: str, path: Path, checkpoint_bytes: int, on_sealed=None) -> "Collection":
-        return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes, on_sealed)
+    def open(cls, name: str, path: Path, checkpoint_bytes: int, on_change=None) -> "Collection":
+        return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes, on_change)
 
     @property
     def segment(self) -> SegmentSet:
@@ -148,8 +148,10 @@ class Collection:
             sealed = self._seal_if_full()
             if not sealed and self.wal.size() > self._checkpoint_bytes:
                 self.checkpoint()
-        if sealed:
-            self.on_sealed(self)
+            # A new sealed segment needs a graph; deletes in sealed ones may call for a vacuum.
+            wake_optimizer = bool(self.segments.sealed)
+        if wake_optimizer:
+            self.on_change(self)
         return seq
 
     def _prepare_all(self, operations):

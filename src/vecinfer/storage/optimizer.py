@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
 import threading
 import time
 import uuid
 
-from vecinfer.storage.segment import Segment
+import faiss
+import numpy as np
+
+from vecinfer.storage.segment import IDS_FILE, Segment, _dense_file
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +101,8 @@ class Optimizer:
                 self._merge(collection, [segment])
                 return True
         if len(sealed) > self._segment_limit(collection):
-            smallest = sorted(sealed, key=len)[:2]
-            self._merge(collection, smallest)
+            by_size = sorted(sealed, key=lambda s: s.size)
+            self._append(collection, by_size[-1], by_size[0])
             return True
         return False
 
@@ -114,6 +118,45 @@ class Optimizer:
                             segment.save_index(name, index)
         log.info("collection %s: indexed a segment of %d points in %.1f s", collection.name, segment.size,
                  time.perf_counter() - started)
+
+    def _append(self, collection, big: Segment, small: Segment) -> None:
+        """Merge `small` into `big` by adding its points to big's graph: big's points are not
+        indexed again, so each point is inserted into an HNSW graph about twice in all."""
+        config = collection.config
+        with collection.lock:
+            versions = [big.version, small.version]
+            big_state = big.sealed_state()
+            small_data = small.export_live()
+            big_ids = list(big.ids)
+        directory = collection.path / "segments" / uuid.uuid4().hex
+        directory.mkdir(parents=True)
+        with open(directory / IDS_FILE, "wb") as f:
+            pickle.dump(big_ids + small_data["ids"], f, protocol=pickle.HIGHEST_PROTOCOL)
+        for name, store in big.dense.items():
+            rows = np.concatenate([np.asarray(store.rows()), small_data["dense"][name][0]])
+            np.save(directory / _dense_file(name), rows)
+        merged = Segment.open_sealed(config, directory, _appended_state(big_state, small_data))
+        for name, store in big.dense.items():
+            if store.index is not None:
+                index = faiss.clone_index(store.index)
+                index.add(np.ascontiguousarray(small_data["dense"][name][0], dtype=np.float32))
+            else:
+                index = merged.dense[name].build_index(config.hnsw.m, config.hnsw.ef_construct)
+            if index is not None:
+                merged.save_index(name, index)
+        with collection.lock:
+            current = collection.segments.sealed
+            if collection.closed or big not in current or small not in current:
+                shutil.rmtree(directory, ignore_errors=True)
+                return
+            if [big.version, small.version] != versions:
+                _catch_up(collection, [big, small], merged)
+            collection.segments.replace([s for s in current if s is not big and s is not small] + [merged],
+                                        collection.segments.mutable)
+            collection.checkpoint()
+        for source in (big, small):
+            shutil.rmtree(source.directory, ignore_errors=True)
+        log.info("collection %s: appended %d points to a segment of %d", collection.name, len(small), big.size)
 
     def _merge(self, collection, sources: list[Segment]) -> None:
         config = collection.config
@@ -143,9 +186,19 @@ class Optimizer:
         log.info("collection %s: merged %d segment(s) into one of %d points", collection.name, len(sources), len(sealed))
 
 
+def _appended_state(big_state: dict, small: dict) -> dict:
+    """`big`'s per-offset state followed by `small`'s live points."""
+    return {
+        "alive": np.concatenate([big_state["alive"], np.ones(len(small["ids"]), dtype=np.bool_)]),
+        "payloads": big_state["payloads"] + small["payloads"],
+        "present": {name: np.concatenate([present, small["dense"][name][1]]) for name, present in big_state["present"].items()},
+        "sparse": {name: vectors + small["sparse"][name] for name, vectors in big_state["sparse"].items()},
+    }
+
+
 def _catch_up(collection, sources: list[Segment], merged: Segment) -> None:
     """Apply to `merged` what changed in `sources` while it was being built."""
-    for local, point_id in enumerate(list(merged.ids)):
+    for point_id, local in list(merged.offset_of.items()):
         current = collection.segments.segment_of(point_id)
         if current not in sources:
             merged.delete(point_id)  # deleted, or moved to the mutable segment
