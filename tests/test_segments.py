@@ -140,7 +140,8 @@ def test_restart_keeps_the_built_index(server_factory):
     client = make_client(server)
     small_segments(client, "kept", default_segment_number=2)
     data = clustered(2500, 4)
-    client.upsert("kept", points=[models.PointStruct(id=i, vector=data[i].tolist()) for i in range(2500)])
+    for start in range(0, 2500, 600):  # each batch of 600 fills and seals a 512-point segment
+        client.upsert("kept", points=[models.PointStruct(id=i, vector=data[i].tolist()) for i in range(start, min(2500, start + 600))])
     wait_green(client, "kept")
     time.sleep(0.5)
     wait_green(client, "kept")
