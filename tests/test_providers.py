@@ -295,3 +295,34 @@ def test_api_key_is_nowhere_on_disk_or_in_the_log(tmp_path, emulator):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
             assert VALID_KEY.encode() not in path.read_bytes(), path
+
+
+def test_sigterm_lets_in_flight_requests_finish(tmp_path, emulator):
+    import signal
+    import threading
+
+    server = ServerProcess(tmp_path / "storage", tmp_path / "server.log", env=emulator.env()).start()
+    c = make_client(server, cloud_inference=True)
+    c.create_collection("drain", vectors_config={"v": models.VectorParams(size=256, distance=models.Distance.COSINE)})
+    outcome: list = []
+
+    def slow_upsert():  # the emulator takes 0.5 s to answer this model
+        try:
+            c.upsert("drain", points=[models.PointStruct(id=1, vector={"v": doc("x", "openai/test-half-second", **KEY)})])
+            outcome.append("ok")
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=slow_upsert)
+    thread.start()
+    time.sleep(0.2)
+    server.proc.send_signal(signal.SIGTERM)
+    thread.join(30)
+    assert outcome == ["ok"]
+    assert server.proc.wait(30) == 0
+    c.close()
+    restarted = ServerProcess(tmp_path / "storage", tmp_path / "server2.log", env=emulator.env()).start()
+    c = make_client(restarted)
+    assert c.count("drain").count == 1  # acknowledged before shutdown, and kept
+    c.close()
+    restarted.stop()
