@@ -82,7 +82,7 @@ class SealedDenseStore:
     def __init__(self, params: DenseVectorParams, rows: np.ndarray, present: np.ndarray):
         self.params = params
         self._rows = rows
-        self.present = _FlagArray(present)
+        self.present = FlagArray(present)
         self.index: faiss.Index | None = None
 
     def rows(self) -> np.ndarray:
@@ -131,7 +131,7 @@ class SealedDenseStore:
                              self.params.distance)
 
 
-class _FlagArray:
+class FlagArray:
     """A fixed-size bool array with the GrowableArray interface."""
 
     def __init__(self, data: np.ndarray):

@@ -17,7 +17,7 @@ import numpy as np
 
 from vecinfer.domain.collections import CollectionConfig
 from vecinfer.domain.points import PointId, SparseVector
-from vecinfer.storage.dense import DenseStore, SealedDenseStore
+from vecinfer.storage.dense import DenseStore, FlagArray, SealedDenseStore
 from vecinfer.storage.growable import GrowableArray
 from vecinfer.storage.sparse import SparseStore
 
@@ -164,9 +164,7 @@ class Segment:
         with open(directory / IDS_FILE, "rb") as f:
             segment.ids = pickle.load(f)
         alive = np.array(state["alive"], dtype=np.bool_)
-        from vecinfer.storage.dense import _FlagArray
-
-        segment.alive = _FlagArray(alive)
+        segment.alive = FlagArray(alive)
         segment.offset_of = {segment.ids[o]: o for o in np.flatnonzero(alive).tolist()}
         segment.payloads = list(state["payloads"])
         segment.dense = {}
