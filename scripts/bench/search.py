@@ -137,7 +137,7 @@ class VecinferEngine:
 
         flt = None if limit is None else Filter(must=(Range("bucket", lt=float(limit)),))
         request = QueryRequest(root=Prefetch(query=Nearest(vector=query), filter=flt, limit=10))
-        with self.collection.lock:
+        with self.collection.lock.reading():
             return [p.id for p in planner.execute(self.collection, request)]
 
 
@@ -260,7 +260,7 @@ class SparseVecinferEngine:
         from vecinfer.query import planner
 
         request = QueryRequest(root=Prefetch(query=Nearest(vector=query), using="text", limit=10))
-        with self.collection.lock:
+        with self.collection.lock.reading():
             return [p.id for p in planner.execute(self.collection, request)]
 
 

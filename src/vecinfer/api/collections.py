@@ -36,7 +36,7 @@ class CollectionsService(pb_grpc.CollectionsServicer):
         response = pb.GetCollectionInfoResponse()
 
         def fill():
-            with collection.lock:
+            with collection.lock.reading():
                 info_to(collection, response.result)
 
         await asyncio.to_thread(fill)

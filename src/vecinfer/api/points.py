@@ -130,7 +130,7 @@ class PointsService(pb_grpc.PointsServicer):
         with_vectors = vector_selector(request)
 
         def read():
-            with collection.lock:
+            with collection.lock.reading():
                 return records.retrieve(collection, ids, with_payload, with_vectors)
 
         response = pb.GetResponse()
@@ -152,7 +152,7 @@ class PointsService(pb_grpc.PointsServicer):
         with_vectors = vector_selector(request)
 
         def read():
-            with collection.lock:
+            with collection.lock.reading():
                 return records.scroll(collection, flt, start, limit, with_payload, with_vectors)
 
         found, next_offset = await asyncio.to_thread(read)
@@ -171,7 +171,7 @@ class PointsService(pb_grpc.PointsServicer):
         flt = optional_filter(request)
 
         def read():
-            with collection.lock:
+            with collection.lock.reading():
                 return records.count(collection, flt)
 
         response = pb.CountResponse()
@@ -186,7 +186,7 @@ class PointsService(pb_grpc.PointsServicer):
         usage = await self.resolver.resolve(slots, "query", inference_context(context))
 
         def run():
-            with collection.lock:
+            with collection.lock.reading():
                 return [planner.execute(collection, request) for request in requests]
 
         return await asyncio.to_thread(run), usage

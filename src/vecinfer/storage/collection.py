@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import pickle
 import shutil
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from vecinfer.domain.inference import INFERENCE_TYPES
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector
 from vecinfer.query.filters import PointView, check_filter, filter_mask
 from vecinfer.storage import config_file
+from vecinfer.storage.locks import ReadWriteLock
 from vecinfer.storage.segment import Segment
 from vecinfer.storage.segments import SegmentSet
 from vecinfer.storage.wal import WriteAheadLog
@@ -45,7 +45,7 @@ class Collection:
         self.name = name
         self.path = path
         self.config = config
-        self.lock = threading.RLock()
+        self.lock = ReadWriteLock()  # `with lock:` writes; `with lock.reading():` reads
         self.segments = SegmentSet([], Segment(config))
         self.payload_schema: dict[str, str] = {}
         self.seq = 0
