@@ -89,7 +89,7 @@ class Collection:
             sealed = []
             for entry in data["sealed"]:
                 referenced.add(entry["dir"])
-                sealed.append(Segment.open_sealed(self.config, self.path / SEGMENTS_DIR / entry["dir"], entry["state"]))
+                sealed.append(Segment.load_sealed(self.config, self.path / SEGMENTS_DIR / entry["dir"], entry["state_file"]))
             self.segments = SegmentSet(sealed, Segment.from_export(self.config, data["mutable"]))
         segments_dir = self.path / SEGMENTS_DIR
         if segments_dir.exists():
@@ -98,17 +98,21 @@ class Collection:
                     shutil.rmtree(entry, ignore_errors=True)
 
     def checkpoint(self) -> None:
-        """Write the mutable segment's live points and the sealed segments' changeable state to
-        a snapshot, then empty the log."""
+        """Write a snapshot (the mutable segment's live points, and for each sealed segment the
+        file holding its changeable state; only changed segments write a new one), then empty
+        the log."""
         with self.lock:
             mutable = self.segments.mutable.export_live()
+            tag = f"{self.seq}-{uuid.uuid4().hex[:8]}"
             data = {
                 "seq": self.seq,
                 "payload_schema": self.payload_schema,
                 "mutable": mutable,
-                "sealed": [{"dir": s.directory.name, "state": s.sealed_state()} for s in self.segments.sealed],
+                "sealed": [{"dir": s.directory.name, "state_file": s.save_state(tag)} for s in self.segments.sealed],
             }
             config_file.write_atomically(self.path / SNAPSHOT_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            for segment in self.segments.sealed:
+                segment.drop_old_states()
             self.wal.reset()
             self.segments.replace(self.segments.sealed, Segment.from_export(self.config, mutable))
 

@@ -8,6 +8,7 @@ vector removals still apply to sealed segments in place.
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 from typing import Any, Iterator
@@ -183,7 +184,34 @@ class Segment:
             segment.sparse[name] = store
         segment.directory = directory
         segment.version = 0
+        segment.state_file = None  # the state file that holds this version, once written
         return segment
+
+    def save_state(self, tag: str) -> str:
+        """Write the changeable state to a new file `state-<tag>.pkl` unless the current
+        version is on disk already; returns the file name the snapshot should reference.
+        Older files stay until the snapshot that stops referencing them is in place."""
+        if self.state_file is not None and self.state_version == self.version:
+            return self.state_file
+        name = f"state-{tag}.pkl"
+        with open(self.directory / name, "wb") as f:
+            pickle.dump(self.sealed_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        self.state_file, self.state_version = name, self.version
+        return name
+
+    @classmethod
+    def load_sealed(cls, config: CollectionConfig, directory: Path, state_file: str) -> "Segment":
+        with open(directory / state_file, "rb") as f:
+            segment = cls.open_sealed(config, directory, pickle.load(f))
+        segment.state_file, segment.state_version = state_file, segment.version
+        return segment
+
+    def drop_old_states(self) -> None:
+        for path in self.directory.glob("state-*.pkl"):
+            if path.name != self.state_file:
+                path.unlink(missing_ok=True)
 
     def save_index(self, name: str, index: faiss.Index) -> None:
         """Persist a built graph next to the rows (atomically), then serve it memory-mapped."""
