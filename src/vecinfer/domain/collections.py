@@ -48,6 +48,9 @@ class OptimizersConfig:
     vacuum_min_vector_number: int = 1000
     default_segment_number: int = 0
     flush_interval_sec: int = 5
+    # Kilobytes of vectors a merged segment may reach; merges stop there (rewriting a big
+    # segment for every small one would cost more than searching one more segment).
+    max_segment_size: int = 200_000
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ class Collection:
             for segment in self.segments.sealed:
                 segment.drop_old_states()
             self.wal.reset()
-            self.segments.replace(self.segments.sealed, Segment.from_export(self.config, mutable))
+            self.segments.replace_mutable(Segment.from_export(self.config, mutable))
 
     def _seal_if_full(self) -> bool:
         threshold_kb = self.config.optimizers.indexing_threshold
@@ -123,7 +123,7 @@ class Collection:
             return False
         directory = self.path / SEGMENTS_DIR / uuid.uuid4().hex
         sealed = mutable.seal(self.config, directory)
-        self.segments.replace([*self.segments.sealed, sealed], Segment(self.config))
+        self.segments.seal_mutable(sealed, Segment(self.config))
         self.checkpoint()
         return True
 

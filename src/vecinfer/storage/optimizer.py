@@ -101,9 +101,12 @@ class Optimizer:
                 self._merge(collection, [segment])
                 return True
         if len(sealed) > self._segment_limit(collection):
-            by_size = sorted(sealed, key=lambda s: s.size)
-            self._append(collection, by_size[-1], by_size[0])
-            return True
+            limit = optimizers.max_segment_size * 1024
+            small = min(sealed, key=lambda s: s.size)
+            room = [s for s in sealed if s is not small and s.vector_bytes() + small.vector_bytes() <= limit]
+            if room:
+                self._append(collection, max(room, key=lambda s: s.size), small)
+                return True
         return False
 
     def _index(self, collection, segment: Segment) -> None:

@@ -41,6 +41,21 @@ class SegmentSet:
         self.sealed, self.mutable = sealed, mutable
         self._reindex()
 
+    def seal_mutable(self, sealed: Segment, mutable: Segment) -> None:
+        """The mutable segment became `sealed` (same offsets); `mutable` starts empty after it."""
+        self.sealed = [*self.sealed, sealed]
+        self.bases.append(self.bases[-1] + sealed.size)
+        self.mutable = mutable
+
+    def replace_mutable(self, mutable: Segment) -> None:
+        """Swap in a compacted mutable segment: only its points get new offsets."""
+        base = self.bases[-1]
+        for point_id in self.mutable.offset_of:
+            self.offset_of.pop(point_id, None)
+        self.mutable = mutable
+        for point_id, local in mutable.offset_of.items():
+            self.offset_of[point_id] = base + local
+
     # ------------------------------------------------------------------ addressing
 
     @property

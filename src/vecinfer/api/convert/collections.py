@@ -75,6 +75,7 @@ def config_from(msg: cpb.CreateCollection) -> CollectionConfig:
                                       else optimizers.vacuum_min_vector_number),
             default_segment_number=(o.default_segment_number if o.HasField("default_segment_number")
                                     else optimizers.default_segment_number),
+            max_segment_size=o.max_segment_size if o.HasField("max_segment_size") else optimizers.max_segment_size,
         )
     return CollectionConfig(
         dense=dense, sparse=sparse, hnsw=hnsw, optimizers=optimizers, unnamed=unnamed,
@@ -133,6 +134,7 @@ def info_to(collection, out: cpb.CollectionInfo) -> None:
     opt.default_segment_number = config.optimizers.default_segment_number
     opt.indexing_threshold = config.optimizers.indexing_threshold
     opt.flush_interval_sec = config.optimizers.flush_interval_sec
+    opt.max_segment_size = config.optimizers.max_segment_size
     wal = out.config.wal_config
     wal.wal_capacity_mb, wal.wal_segments_ahead = 32, 0
     fill_map(config.metadata, out.config.metadata)
