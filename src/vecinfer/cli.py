@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 from pathlib import Path
+
+# One OpenMP thread per caller: requests run in parallel on their own threads, and FAISS's
+# default team per call (spinning threads on every core) collapses throughput when several
+# queries run at once. Must be set before FAISS is loaded; the optimizer thread widens its own.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from vecinfer.config import Settings
 

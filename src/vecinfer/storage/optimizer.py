@@ -58,6 +58,9 @@ class Optimizer:
         self._thread.join(timeout=2)
 
     def _run(self) -> None:
+        # Graph builds may use every core (FAISS parallelises HNSW insertion); queries keep one
+        # thread each (OMP_NUM_THREADS=1, see cli.py).
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
         while True:
             with self._cond:
                 while not self._pending and not self._stopped:
