@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 
-import faiss
 import grpc
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -49,8 +48,6 @@ async def _rest_root(request: web.Request) -> web.Response:
 
 
 async def serve(settings: Settings) -> None:
-    # One thread per search: requests run in parallel instead (see scripts/bench).
-    faiss.omp_set_num_threads(1)
     catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
     http = HttpClients()
     registry = build_registry(settings, http)

@@ -49,7 +49,7 @@ def validate(node: Prefetch, depth: int = 0) -> None:
 class _Execution:
     def __init__(self, collection):
         self.collection = collection
-        self.segment = collection.segments
+        self.segments = collection.segments
         self.excluded: set[int] = set()  # points a query-by-id refers to
 
     # -------------------------------------------------------------- nearest
@@ -62,11 +62,11 @@ class _Execution:
     def _query_vector(self, node: Prefetch, name: str):
         query: Nearest = node.query
         if query.point_id is not None:
-            offset = self.segment.offset_of.get(query.point_id)
+            offset = self.segments.offset_of.get(query.point_id)
             if offset is None:
                 raise NotFound(f"Not found: No point with id {query.point_id} found")
             self.excluded.add(offset)
-            vector = self.segment.vector(offset, name)
+            vector = self.segments.vector(offset, name)
             if vector is None:
                 raise InvalidArgument(f"Point {query.point_id} has no vector `{name}` to search with")
             return vector
@@ -77,8 +77,8 @@ class _Execution:
             return np.ones(len(vector.indices), dtype=np.float32)
         corpus = None
         if node.params.idf_corpus is not None:
-            corpus = filter_mask(self.segment, node.params.idf_corpus)
-        return self.segment.sparse[name].idf_weights(vector, corpus)
+            corpus = filter_mask(self.segments, node.params.idf_corpus)
+        return self.segments.sparse[name].idf_weights(vector, corpus)
 
     def _better(self, name: str):
         params = self.collection.config.dense.get(name)
@@ -94,29 +94,29 @@ class _Execution:
     def nearest_leaf(self, node: Prefetch, flt: Filter | None, limit: int) -> Ranked:
         name = self._vector_name(node)
         vector = self._query_vector(node, name)
-        mask = filter_mask(self.segment, flt)
+        mask = filter_mask(self.segments, flt)
         for offset in self.excluded:
             mask[offset] = False
         k = limit
-        if name in self.segment.sparse:
+        if name in self.segments.sparse:
             weights = self._sparse_weights(name, vector, node, flt)
-            offsets, scores = self.segment.sparse[name].search(vector, k, mask, weights)
+            offsets, scores = self.segments.sparse[name].search(vector, k, mask, weights)
         else:
-            offsets, scores = self.segment.dense[name].search(vector, k, mask, **self.collection.search_options(name, node.params))
+            offsets, scores = self.segments.dense[name].search(vector, k, mask, **self.collection.search_options(name, node.params))
         ranked = list(zip(offsets.tolist(), scores.tolist()))
         return self._finish(ranked, node, self._better(name), limit)
 
     def rescore(self, node: Prefetch, candidates: set[int], flt: Filter | None, limit: int) -> Ranked:
         name = self._vector_name(node)
         vector = self._query_vector(node, name)
-        offsets = np.array(sorted(o for o in candidates if self.segment.has_vector(o, name)), dtype=np.int64)
+        offsets = np.array(sorted(o for o in candidates if self.segments.has_vector(o, name)), dtype=np.int64)
         if len(offsets) == 0:
             return []
-        if name in self.segment.sparse:
+        if name in self.segments.sparse:
             weights = self._sparse_weights(name, vector, node, flt)
-            scores = self.segment.sparse[name].score(vector, offsets, weights)
+            scores = self.segments.sparse[name].score(vector, offsets, weights)
         else:
-            scores = self.segment.dense[name].score(vector, offsets)
+            scores = self.segments.dense[name].score(vector, offsets)
         better = self._better(name)
         order = np.argsort(-scores if better else scores, kind="stable")
         ranked = [(int(offsets[i]), float(scores[i])) for i in order]
@@ -145,9 +145,9 @@ class _Execution:
     def scroll_order(self, flt: Filter | None, limit: int) -> Ranked:
         from vecinfer.domain.points import id_sort_key
 
-        mask = filter_mask(self.segment, flt)
+        mask = filter_mask(self.segments, flt)
         offsets = np.flatnonzero(mask).tolist()
-        offsets.sort(key=lambda o: id_sort_key(self.segment.id_at(o)))
+        offsets.sort(key=lambda o: id_sort_key(self.segments.id_at(o)))
         return [(o, 0.0) for o in offsets[:limit]]
 
 

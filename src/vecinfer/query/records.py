@@ -82,4 +82,4 @@ def scroll(collection, flt: Filter | None, start: PointId | None, limit: int,
 
 
 def count(collection, flt: Filter | None) -> int:
-    return int(filter_mask(collection.segment, flt).sum())
+    return int(filter_mask(collection.segments, flt).sum())

@@ -20,13 +20,13 @@ COLLECTIONS_DIR = "collections"
 
 
 class Catalog:
-    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20, max_sealed_segments: int | None = None):
+    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20):
         self.root = root / COLLECTIONS_DIR
         self.root.mkdir(parents=True, exist_ok=True)
         self._checkpoint_bytes = checkpoint_bytes
         self._lock = threading.Lock()
         self._collections: dict[str, Collection] = {}
-        self.optimizer = Optimizer(max_sealed_segments)
+        self.optimizer = Optimizer()
         for entry in sorted(self.root.iterdir()):
             if (entry / CONFIG_FILE).exists():
                 name = _decode(entry.name)

@@ -23,7 +23,7 @@ from vecinfer.domain.errors import InvalidArgument, NotFound
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector
-from vecinfer.query.filters import PointView, check_filter, filter_mask
+from vecinfer.query.filters import PointView, check_filter, filter_mask, leaf_values
 from vecinfer.storage import config_file
 from vecinfer.storage.locks import ReadWriteLock
 from vecinfer.storage.segment import Segment
@@ -72,9 +72,6 @@ class Collection:
     def open(cls, name: str, path: Path, checkpoint_bytes: int, on_change=None) -> "Collection":
         return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes, on_change)
 
-    @property
-    def segment(self) -> SegmentSet:
-        return self.segments
 
     # ------------------------------------------------------------------ durability
 
@@ -322,8 +319,6 @@ class Collection:
         }
 
     def count_with_field(self, field: str) -> int:
-        from vecinfer.query.filters import leaf_values
-
         return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))
 
 

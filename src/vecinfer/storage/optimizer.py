@@ -24,8 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class Optimizer:
-    def __init__(self, max_sealed_segments: int | None = None):
-        self.max_sealed_segments = max_sealed_segments
+    def __init__(self):
         self._pending: list = []
         self._cond = threading.Condition()
         self._busy = False
@@ -85,7 +84,7 @@ class Optimizer:
 
     def _segment_limit(self, collection) -> int:
         configured = collection.config.optimizers.default_segment_number
-        return self.max_sealed_segments or configured or max(2, os.cpu_count() or 2)
+        return configured or max(2, os.cpu_count() or 2)
 
     def step(self, collection) -> bool:
         """Do the most useful piece of work; False when there is none."""

@@ -34,14 +34,14 @@ def _index_file(name: str) -> str:
 
 
 class Segment:
-    def __init__(self, config: CollectionConfig, directory: Path | None = None):
+    def __init__(self, config: CollectionConfig):
         self.ids: list[PointId] = []
         self.offset_of: dict[PointId, int] = {}
         self.alive: GrowableArray | Any = GrowableArray(np.bool_, False)
         self.payloads: list[dict[str, Any] | None] = []
         self.dense: dict[str, DenseStore | SealedDenseStore] = {name: DenseStore(p) for name, p in config.dense.items()}
         self.sparse = {name: SparseStore() for name in config.sparse}
-        self.directory = directory  # set once sealed
+        self.directory: Path | None = None  # set once sealed
         self.version = 0  # bumped by every change, so a merge can tell what moved under it
 
     @property
