@@ -27,6 +27,12 @@ class Call:
     body: dict[str, Any]
 
 
+def passthrough(options: dict[str, Any], reserved: tuple[str, ...]) -> dict[str, Any]:
+    """The caller's options that go to the provider as they are (`dimensions`, `task`, ...);
+    fields vecinfer fills itself are not taken from options."""
+    return {k: v for k, v in options.items() if k not in reserved}
+
+
 class Adapter(Protocol):
     """A provider's published embeddings API."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vecinfer.domain.inference import Image
-from vecinfer.inference.providers.base import Call
+from vecinfer.inference.providers.base import Call, passthrough
 
 _INPUT_TYPES = {"document": "search_document", "query": "search_query"}
 _RESERVED = ("model", "texts", "images", "inputs", "embedding_types")
@@ -21,7 +21,7 @@ class CohereAdapter:
         return 1 if kind == "image" else 96  # Cohere: at most 96 texts, or 1 image, per call
 
     async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
-        body = {k: v for k, v in options.items() if k not in _RESERVED}
+        body = passthrough(options, _RESERVED)
         body.setdefault("input_type", _INPUT_TYPES[purpose])
         body.update({"model": model, "embedding_types": ["float"]})
         if isinstance(items[0], Image):

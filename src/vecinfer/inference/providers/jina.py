@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vecinfer.domain.inference import Image
-from vecinfer.inference.providers.base import Call
+from vecinfer.inference.providers.base import Call, passthrough
 
 # Models that take a retrieval `task`; it is set from the operation unless given.
 _TASK_MODELS = ("jina-embeddings-v3", "jina-embeddings-v4", "jina-clip-v2")
@@ -30,7 +30,7 @@ class JinaAdapter:
         return 2048
 
     async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
-        body = {k: v for k, v in options.items() if k not in _RESERVED}
+        body = passthrough(options, _RESERVED)
         if model in _TASK_MODELS:
             body.setdefault("task", _TASKS[purpose])
         if "clip" in model or any(isinstance(item, Image) for item in items):

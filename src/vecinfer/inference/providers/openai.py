@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vecinfer.inference.providers.base import Call
+from vecinfer.inference.providers.base import Call, passthrough
 
 _RESERVED = ("model", "input", "encoding_format")
 
@@ -19,7 +19,7 @@ class OpenAIAdapter:
         return 2048  # inputs per request
 
     async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
-        body = {k: v for k, v in options.items() if k not in _RESERVED}
+        body = passthrough(options, _RESERVED)
         body.update({"model": model, "input": [item.text for item in items], "encoding_format": "float"})
         return Call("/embeddings", body)
 
