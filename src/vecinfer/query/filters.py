@@ -220,9 +220,6 @@ def filter_mask(segments, flt: Filter | None) -> np.ndarray:
 # column (numpy arrays, rebuilt when the segment changes); everything else falls back to
 # checking the points one by one. Both give the same answers.
 
-_COLUMNS_ATTR = "_filter_columns"
-
-
 class _Column:
     def __init__(self, segment, key: str):
         n = segment.size
@@ -256,7 +253,7 @@ class _Column:
 def _column(segment, key: str) -> _Column | None:
     if "." in key or "[" in key:
         return None
-    cache = segment.__dict__.setdefault(_COLUMNS_ATTR, {})
+    cache = segment.filter_columns
     cached = cache.get(key)
     if cached is None or cached[0] != segment.version:
         cached = cache[key] = (segment.version, _Column(segment, key))

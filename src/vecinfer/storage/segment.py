@@ -43,6 +43,9 @@ class Segment:
         self.sparse = {name: SparseStore() for name in config.sparse}
         self.directory: Path | None = None  # set once sealed
         self.version = 0  # bumped by every change, so a merge can tell what moved under it
+        # Payload columns that filters build from this segment, keyed by payload key and
+        # rebuilt when `version` moves (owned by query/filters.py).
+        self.filter_columns: dict = {}
 
     @property
     def sealed(self) -> bool:
@@ -184,6 +187,7 @@ class Segment:
             segment.sparse[name] = store
         segment.directory = directory
         segment.version = 0
+        segment.filter_columns = {}
         segment.state_file = None  # the state file that holds this version, once written
         return segment
 
