@@ -151,8 +151,8 @@ def make_client(server: ServerProcess, **kwargs):
     # The client checks the server version in a background thread that can outlive a short
     # test's server; test_wire checks that version check on its own.
     kwargs.setdefault("check_compatibility", False)
-    return QdrantClient(host="127.0.0.1", grpc_port=server.grpc_port, port=server.http_port,
-                        prefer_grpc=True, timeout=30, **kwargs)
+    kwargs.setdefault("prefer_grpc", True)
+    return QdrantClient(host="127.0.0.1", grpc_port=server.grpc_port, port=server.http_port, timeout=30, **kwargs)
 
 
 @pytest.fixture(scope="module")

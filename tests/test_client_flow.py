@@ -1,10 +1,13 @@
-"""The real qdrant-client (gRPC) driving every core operation against a vecinfer server."""
+"""The real qdrant-client driving every core operation against a vecinfer server, through
+both doors: gRPC (`prefer_grpc=True`) and REST (the client's default)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from qdrant_client import models
+
+from conftest import make_client
 
 rng = np.random.default_rng(7)
 DIM = 8
@@ -31,9 +34,17 @@ def cosine_rank(query: np.ndarray, ids: list[int]) -> list[int]:
     return [ids[j] for j in np.argsort(-scores, kind="stable")]
 
 
+@pytest.fixture(scope="module", params=["grpc", "rest"])
+def client(request, shared_server):
+    c = make_client(shared_server, prefer_grpc=request.param == "grpc")
+    yield c
+    c.close()
+
+
 @pytest.fixture(scope="module")
 def unnamed(client):
     name = "flow_unnamed"
+    client.delete_collection(name)
     client.create_collection(name, vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE))
     client.upsert(name, points=[models.PointStruct(id=i, vector=VECTORS[i].tolist(), payload=payload(i)) for i in range(40)])
     return name

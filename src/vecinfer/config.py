@@ -31,6 +31,8 @@ class Settings:
     # Seconds that in-flight requests get to finish on SIGTERM / SIGINT.
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"
+    # Largest REST request body (Qdrant's service.max_request_size_mb).
+    rest_max_request_mb: int = 32
 
     # Local models: extra ONNX model folders, and where prepared graphs are cached.
     models_dir: Path | None = None

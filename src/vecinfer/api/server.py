@@ -1,4 +1,5 @@
-"""Server assembly: gRPC services, reflection, health, the REST root, graceful shutdown."""
+"""Server assembly: the service core behind two doors (gRPC with reflection and health, REST
+with the operations endpoints), and a graceful shutdown."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
 from vecinfer import __version__
-from vecinfer.api.collections import CollectionsService
-from vecinfer.api.health import API_VERSION, TITLE, QdrantService
-from vecinfer.api.points import PointsService
+from vecinfer.api import ops
+from vecinfer.api.grpc.collections import CollectionsServicer
+from vecinfer.api.grpc.points import PointsServicer
+from vecinfer.api.grpc.qdrant import QdrantServicer
+from vecinfer.api.rest.app import build_app
 from vecinfer.config import Settings
-from vecinfer.inference.http import HttpClients
-from vecinfer.inference.loading import build_registry
-from vecinfer.inference.resolver import Resolver
-from vecinfer.storage.catalog import Catalog
+from vecinfer.service.core import Service
 from vecinfer_proto.qdrant import (
     collections_service_pb2, collections_service_pb2_grpc, points_service_pb2,
     points_service_pb2_grpc, qdrant_pb2, qdrant_pb2_grpc,
@@ -43,18 +43,12 @@ _GRPC_OPTIONS = [
 ]
 
 
-async def _rest_root(request: web.Request) -> web.Response:
-    return web.json_response({"title": TITLE, "version": API_VERSION, "vecinfer_version": __version__})
-
-
 async def serve(settings: Settings) -> None:
-    catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
-    http = HttpClients()
-    registry = build_registry(settings, http)
+    service = Service(settings)
     server = grpc.aio.server(options=_GRPC_OPTIONS)
-    qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantService(), server)
-    collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsService(catalog), server)
-    points_service_pb2_grpc.add_PointsServicer_to_server(PointsService(catalog, Resolver(registry)), server)
+    qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
+    collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
+    points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(SERVICE_NAMES, server)
@@ -63,25 +57,28 @@ async def serve(settings: Settings) -> None:
     await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
 
-    rest = web.Application()
-    rest.router.add_get("/", _rest_root)
+    rest = build_app(service, settings.rest_max_request_mb << 20)
+    ops.add_routes(rest, service)
     runner = web.AppRunner(rest, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.http_port).start()
 
     log.info(
         "vecinfer %s serving gRPC on %s, REST on %s:%d, storage at %s (%d collections)",
-        __version__, address, settings.host, settings.http_port, settings.storage_dir.resolve(), len(catalog.names()),
+        __version__, address, settings.host, settings.http_port, settings.storage_dir.resolve(),
+        len(service.catalog.names()),
     )
+    warm_up = asyncio.create_task(service.warm_up())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down: finishing in-flight requests")
+    warm_up.cancel()
+    service.ready = False
     await health.enter_graceful_shutdown()
-    await server.stop(settings.shutdown_grace_seconds)
+    await asyncio.gather(server.stop(settings.shutdown_grace_seconds), runner.shutdown())
     await runner.cleanup()
-    await http.close()
-    await asyncio.to_thread(catalog.close)
+    await service.close()
     log.info("stopped; storage flushed")

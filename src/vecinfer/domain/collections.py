@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Distance(str, Enum):
@@ -63,8 +64,37 @@ class CollectionConfig:
     # True when the collection was created with one unnamed vector (VectorsConfig.params).
     unnamed: bool = False
     created_at: float = 0.0
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 # Payload index kinds, named as in FieldType without the prefix.
 FIELD_INDEX_TYPES = ("keyword", "integer", "float", "geo", "text", "bool", "datetime", "uuid")
+
+
+@dataclass(frozen=True)
+class PayloadIndexInfo:
+    type: str  # one of FIELD_INDEX_TYPES
+    points: int  # points with a value under the indexed key
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """What `Collections/Get` and `GET /collections/{name}` report."""
+
+    config: CollectionConfig
+    # "green" when every segment is indexed, "yellow" while the optimizer has work queued.
+    status: str
+    segments_count: int
+    points_count: int
+    indexed_vectors_count: int
+    payload_schema: dict[str, PayloadIndexInfo]
+
+
+@dataclass(frozen=True)
+class CollectionUpdate:
+    """The settings `PATCH /collections/{name}` may change; None leaves a setting as it is.
+    A `None` value inside `metadata` removes that key."""
+
+    hnsw: dict[str, int] | None = None
+    optimizers: dict[str, float | int] | None = None
+    metadata: dict[str, Any] | None = None

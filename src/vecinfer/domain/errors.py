@@ -1,4 +1,7 @@
-"""Domain errors. Raised anywhere below api/, mapped to gRPC status codes in api/errors.py."""
+"""Domain errors. Raised anywhere below the doors and mapped once per door: to gRPC status
+codes in api/grpc/errors.py, to HTTP statuses in api/rest/errors.py."""
+
+from __future__ import annotations
 
 
 class VecinferError(Exception):
@@ -10,23 +13,34 @@ class VecinferError(Exception):
 
 
 class InvalidArgument(VecinferError):
-    """The request is malformed or does not fit the collection (INVALID_ARGUMENT)."""
+    """The request is malformed or does not fit the collection (INVALID_ARGUMENT / 400)."""
+
+
+class ValidationFailed(InvalidArgument):
+    """A well-formed request holds a value outside its allowed range, e.g. `limit: 0`
+    (INVALID_ARGUMENT / 422). `field` names the offending field."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"Validation error: {field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 class NotFound(VecinferError):
-    """A collection or point the request names does not exist (NOT_FOUND)."""
+    """A collection or point the request names does not exist (NOT_FOUND / 404)."""
 
 
 class AlreadyExists(VecinferError):
-    """The object the request creates exists already (ALREADY_EXISTS)."""
+    """The object the request creates exists already (ALREADY_EXISTS / 409)."""
 
 
 class PermissionDenied(VecinferError):
-    """An upstream service refused the caller's credentials (PERMISSION_DENIED)."""
+    """An upstream service refused the caller's credentials (PERMISSION_DENIED / 403)."""
 
 
 class ResourceExhausted(VecinferError):
-    """A limit was hit; `retry_after` seconds, when known, go to the client as metadata."""
+    """A limit was hit; `retry_after` seconds, when known, go to the client
+    (gRPC trailing metadata / HTTP Retry-After)."""
 
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -34,7 +48,27 @@ class ResourceExhausted(VecinferError):
 
 
 class Unavailable(VecinferError):
-    """An upstream service is down or timed out (UNAVAILABLE)."""
+    """A service we depend on cannot be reached (UNAVAILABLE / 503)."""
+
+
+class UpstreamFailed(Unavailable):
+    """An external provider answered with an error of its own (UNAVAILABLE / 502)."""
+
+
+class UpstreamTimeout(Unavailable):
+    """An external provider did not answer in time (UNAVAILABLE / 504)."""
+
+
+class DeadlineExceeded(VecinferError):
+    """The request ran past the time the client allowed (DEADLINE_EXCEEDED / 408)."""
+
+
+class Unimplemented(VecinferError):
+    """A valid request asks for a feature vecinfer does not have yet (UNIMPLEMENTED / 501)."""
+
+    def __init__(self, feature: str):
+        super().__init__(f"Not implemented: {feature} is not supported by vecinfer yet")
+        self.feature = feature
 
 
 def collection_not_found(name: str) -> NotFound:

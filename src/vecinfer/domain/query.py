@@ -83,3 +83,18 @@ class Record:
     id: PointId
     payload: dict | None = None
     vectors: dict | None = None
+
+
+@dataclass
+class ScrollRequest:
+    filter: Filter | None = None
+    offset: PointId | None = None  # inclusive: the first id of the page
+    limit: int = 10
+    with_payload: PayloadSelector = field(default_factory=lambda: PayloadSelector(enable=True))
+    with_vectors: VectorSelector = field(default_factory=VectorSelector)
+
+
+@dataclass
+class ScrollPage:
+    points: list[Record]
+    next_page_offset: PointId | None

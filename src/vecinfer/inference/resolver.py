@@ -7,9 +7,11 @@ failure anywhere rejects the whole request.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from typing import Any, Callable
 
+from vecinfer import metrics
 from vecinfer.domain import points as ops
 from vecinfer.domain.inference import INFERENCE_TYPES, InferenceInput
 from vecinfer.domain.query import Nearest, Prefetch
@@ -66,10 +68,21 @@ class Resolver:
             backends[id(backend)] = backend
             groups[id(backend)].append(key)
 
-        async def run(backend_id: int):
+        async def run(backend_id: int) -> tuple[dict[tuple, Any], dict[str, int]]:
             backend, keys = backends[backend_id], groups[backend_id]
-            result = await backend.embed([unique[k] for k in keys], purpose, context)
+            label = backend.info.name
+            started = time.perf_counter()
+            try:
+                result = await backend.embed([unique[k] for k in keys], purpose, context)
+            except BaseException as exc:
+                metrics.INFERENCE_CALLS.labels(label, type(exc).__name__).inc()
+                raise
+            metrics.INFERENCE_SECONDS.labels(label).observe(time.perf_counter() - started)
+            metrics.INFERENCE_CALLS.labels(label, "ok").inc()
+            metrics.INFERENCE_INPUTS.labels(label).inc(len(keys))
             usage = result.tokens_by_model or {backend.info.name: result.tokens}
+            for model, tokens in usage.items():
+                metrics.INFERENCE_TOKENS.labels(model, label).inc(tokens)
             return dict(zip(keys, result.vectors)), usage
 
         vectors: dict[tuple, Any] = {}

@@ -9,6 +9,7 @@ taken) and the optimizer builds its HNSW graphs in the background.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 import shutil
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from vecinfer.domain import points as ops
-from vecinfer.domain.collections import CollectionConfig, Distance
+from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate, Distance, PayloadIndexInfo
 from vecinfer.domain.errors import InvalidArgument, NotFound
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
@@ -317,6 +318,33 @@ class Collection:
             "ef": int(params.hnsw_ef or hnsw.ef_construct),
             "full_scan_points": hnsw.full_scan_threshold * 1024 // (dim * 4),
         }
+
+    def info(self) -> CollectionInfo:
+        """Counts and settings as they stand; the caller holds the read lock."""
+        segments = self.segments
+        indexed = sum(len(s) for s in segments.sealed if s.indexed()) * len(self.config.dense)
+        schema = {f: PayloadIndexInfo(kind, self.count_with_field(f)) for f, kind in self.payload_schema.items()}
+        return CollectionInfo(
+            config=self.config, status="yellow" if self.needs_optimizing() else "green",
+            segments_count=len(segments.all), points_count=len(segments), indexed_vectors_count=indexed,
+            payload_schema=schema,
+        )
+
+    def update_config(self, update: CollectionUpdate) -> None:
+        """Apply changed settings and save them; graphs built from now on use the new HNSW
+        settings, the optimizer reads its settings on its next pass."""
+        with self.lock:
+            config = self.config
+            if update.hnsw:
+                config = dataclasses.replace(config, hnsw=dataclasses.replace(config.hnsw, **update.hnsw))
+            if update.optimizers:
+                config = dataclasses.replace(config, optimizers=dataclasses.replace(config.optimizers, **update.optimizers))
+            if update.metadata:
+                metadata = {**config.metadata, **update.metadata}
+                config = dataclasses.replace(config, metadata={k: v for k, v in metadata.items() if v is not None})
+            config_file.save(self.path / CONFIG_FILE, config)
+            self.config = config
+        self.on_change(self)
 
     def count_with_field(self, field: str) -> int:
         return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))

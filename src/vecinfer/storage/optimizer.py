@@ -39,6 +39,11 @@ class Optimizer:
                 self._pending.append(collection)
             self._cond.notify_all()
 
+    def queued(self) -> int:
+        """Collections waiting for work, plus the one being worked on."""
+        with self._cond:
+            return len(self._pending) + int(self._busy)
+
     def wait_idle(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._cond:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from vecinfer.config import Settings
-from vecinfer.domain.errors import InvalidArgument, Unavailable
+from vecinfer.domain.errors import InvalidArgument, UpstreamFailed
 from vecinfer.domain.inference import Document, Image, InferenceInput, computation_options
 from vecinfer.inference.backend import Embeddings, InferenceContext, ModelInfo, Purpose
 from vecinfer.inference.http import HttpClients
@@ -103,9 +103,9 @@ class ProviderBackend:
             try:
                 embeddings, used = self.adapter.parse(response, len(indices))
             except (KeyError, IndexError, TypeError, ValueError) as exc:
-                raise Unavailable(f"{who}: unexpected response from the provider ({type(exc).__name__})") from None
+                raise UpstreamFailed(f"{who}: unexpected response from the provider ({type(exc).__name__})") from None
             if len(embeddings) != len(indices):
-                raise Unavailable(f"{who}: the provider returned {len(embeddings)} embeddings for {len(indices)} inputs")
+                raise UpstreamFailed(f"{who}: the provider returned {len(embeddings)} embeddings for {len(indices)} inputs")
             for i, embedding in zip(indices, embeddings):
                 vectors[i] = np.asarray(embedding, dtype=np.float32)
             tokens[f"{self.adapter.prefix}/{model}"] += used

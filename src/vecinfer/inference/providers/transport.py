@@ -14,7 +14,9 @@ from typing import Any
 import aiohttp
 
 from vecinfer.config import Settings
-from vecinfer.domain.errors import InvalidArgument, PermissionDenied, ResourceExhausted, Unavailable
+from vecinfer.domain.errors import (
+    InvalidArgument, PermissionDenied, ResourceExhausted, Unavailable, UpstreamFailed, UpstreamTimeout,
+)
 from vecinfer.inference.backend import InferenceContext
 
 _BACKOFF_START = 0.25
@@ -60,7 +62,7 @@ async def post_json(session: aiohttp.ClientSession, url: str, headers: dict[str,
         attempt += 1
         remaining = context.remaining()
         if remaining is not None and remaining <= 0:
-            raise Unavailable(f"{who}: no time left within the request deadline")
+            raise UpstreamTimeout(f"{who}: no time left within the request deadline")
         timeout = settings.provider_timeout_seconds if remaining is None else min(settings.provider_timeout_seconds, remaining)
         try:
             return await _once(session, url, headers, body, timeout, who)
@@ -81,19 +83,19 @@ async def _once(session, url, headers, body, timeout: float, who: str) -> dict:
             status = response.status
             retry_after = _retry_after(response.headers.get("Retry-After"))
     except asyncio.TimeoutError:
-        raise _Retryable(Unavailable(f"{who}: the provider did not answer within {timeout:.1f} s"), None) from None
+        raise _Retryable(UpstreamTimeout(f"{who}: the provider did not answer within {timeout:.1f} s"), None) from None
     except aiohttp.ClientError as exc:
         raise _Retryable(Unavailable(f"{who}: cannot reach the provider ({type(exc).__name__})"), None) from None
     if status == 200:
         try:
             return json.loads(text)
         except ValueError:
-            raise Unavailable(f"{who}: the provider answered with something that is not JSON") from None
+            raise UpstreamFailed(f"{who}: the provider answered with something that is not JSON") from None
     message = _message(text)
     if status == 429:
         raise _Retryable(ResourceExhausted(f"{who}: rate limited by the provider: {message}", retry_after), retry_after)
     if status >= 500:
-        raise _Retryable(Unavailable(f"{who}: provider error {status}: {message}"), retry_after)
+        raise _Retryable(UpstreamFailed(f"{who}: provider error {status}: {message}"), retry_after)
     if status in (401, 403):
         raise PermissionDenied(f"{who}: the provider refused the API key ({status}): {message}")
     raise InvalidArgument(f"{who}: the provider rejected the request ({status}): {message}")

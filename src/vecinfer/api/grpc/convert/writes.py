@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vecinfer.api.convert.filters import filter_from, optional_filter
-from vecinfer.api.convert.values import map_to_py, point_id_from
-from vecinfer.api.convert.vectors import vectors_from
+from vecinfer.api.grpc.convert.filters import filter_from, optional_filter
+from vecinfer.api.grpc.convert.values import map_to_py, point_id_from
+from vecinfer.api.grpc.convert.vectors import vectors_from
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer_proto.qdrant import points_pb2 as pb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vecinfer.api.convert.values import map_to_py, point_id_from, value_to_py
+from vecinfer.api.grpc.convert.values import map_to_py, point_id_from, value_to_py
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import Document, Image, InferenceObject, split_secrets
 from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector, VectorValue
@@ -104,8 +104,9 @@ def _fill_output(value, out: pb.VectorOutput) -> None:
         out.dense.data.extend(value.tolist())
 
 
-def vectors_to(vectors: dict, unnamed: bool, out: pb.VectorsOutput) -> None:
-    if unnamed and set(vectors) == {DEFAULT_VECTOR}:
+def vectors_to(vectors: dict, out: pb.VectorsOutput) -> None:
+    # Only the unnamed vector has the name "": a point with just that one gets the bare form.
+    if set(vectors) == {DEFAULT_VECTOR}:
         _fill_output(vectors[DEFAULT_VECTOR], out.vector)
         return
     out.vectors.SetInParent()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from vecinfer.api.convert.values import fill_map, map_to_py
+from vecinfer.api.grpc.convert.values import fill_map, map_to_py
 from vecinfer.domain.collections import (
-    CollectionConfig, DenseVectorParams, Distance, FIELD_INDEX_TYPES, HnswConfig, Modifier,
+    CollectionConfig, CollectionInfo, DenseVectorParams, Distance, FIELD_INDEX_TYPES, HnswConfig, Modifier,
     OptimizersConfig, SparseVectorParams,
 )
 from vecinfer.domain.errors import InvalidArgument
@@ -101,15 +101,13 @@ def _vector_params(params: DenseVectorParams, out: cpb.VectorParams) -> None:
     out.distance = _DISTANCE_CODES[params.distance]
 
 
-def info_to(collection, out: cpb.CollectionInfo) -> None:
-    config = collection.config
-    segments = collection.segments
-    # Yellow while the optimizer still has segments to index, as in Qdrant.
-    out.status = cpb.Yellow if collection.needs_optimizing() else cpb.Green
+def info_to(info: CollectionInfo, out: cpb.CollectionInfo) -> None:
+    config = info.config
+    out.status = cpb.Yellow if info.status == "yellow" else cpb.Green
     out.optimizer_status.ok = True
-    out.segments_count = len(segments.all)
-    out.points_count = len(segments)
-    out.indexed_vectors_count = sum(len(s) for s in segments.sealed if s.indexed()) * len(config.dense)
+    out.segments_count = info.segments_count
+    out.points_count = info.points_count
+    out.indexed_vectors_count = info.indexed_vectors_count
     out.update_queue.length = 0
     out.created_at.FromNanoseconds(int(config.created_at * 1e9))
     params = out.config.params
@@ -138,7 +136,7 @@ def info_to(collection, out: cpb.CollectionInfo) -> None:
     wal = out.config.wal_config
     wal.wal_capacity_mb, wal.wal_segments_ahead = 32, 0
     fill_map(config.metadata, out.config.metadata)
-    for field, kind in collection.payload_schema.items():
+    for field, index in info.payload_schema.items():
         entry = out.payload_schema[field]
-        entry.data_type = _SCHEMA_TYPES[kind]
-        entry.points = collection.count_with_field(field)
+        entry.data_type = _SCHEMA_TYPES[index.type]
+        entry.points = index.points

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vecinfer.api.convert.values import point_id_from
+from vecinfer.api.grpc.convert.values import point_id_from
 from vecinfer.domain import filters as f
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer_proto.qdrant import qdrant_common_pb2 as cpb

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vecinfer.api.convert.filters import optional_filter
-from vecinfer.api.convert.vectors import vector_input_from
+from vecinfer.api.grpc.convert.filters import optional_filter
+from vecinfer.api.grpc.convert.vectors import vector_input_from
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.query import (
     Fusion, Nearest, PayloadSelector, Prefetch, QueryRequest, SearchParams, VectorSelector,

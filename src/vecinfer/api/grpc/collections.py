@@ -1,0 +1,52 @@
+"""qdrant.Collections: create, inspect, list and delete collections."""
+
+from __future__ import annotations
+
+import grpc
+
+from vecinfer.api.grpc.context import request_context
+from vecinfer.api.grpc.convert.collections import config_from, info_to
+from vecinfer.api.grpc.errors import grpc_errors
+from vecinfer.service.collections import CollectionOperations
+from vecinfer_proto.qdrant import collections_pb2 as pb
+from vecinfer_proto.qdrant import collections_service_pb2_grpc as pb_grpc
+
+Context = grpc.aio.ServicerContext
+
+
+class CollectionsServicer(pb_grpc.CollectionsServicer):
+    def __init__(self, collections: CollectionOperations):
+        self.collections = collections
+
+    @grpc_errors
+    async def Create(self, request: pb.CreateCollection, context: Context) -> pb.CollectionOperationResponse:
+        answer = await self.collections.create(request_context(context), request.collection_name, config_from(request))
+        return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
+
+    @grpc_errors
+    async def Delete(self, request: pb.DeleteCollection, context: Context) -> pb.CollectionOperationResponse:
+        answer = await self.collections.delete(request_context(context), request.collection_name)
+        return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
+
+    @grpc_errors
+    async def Get(self, request: pb.GetCollectionInfoRequest, context: Context) -> pb.GetCollectionInfoResponse:
+        answer = await self.collections.get(request_context(context), request.collection_name)
+        response = pb.GetCollectionInfoResponse(time=answer.seconds)
+        info_to(answer.result, response.result)
+        return response
+
+    @grpc_errors
+    async def List(self, request: pb.ListCollectionsRequest, context: Context) -> pb.ListCollectionsResponse:
+        answer = await self.collections.list(request_context(context))
+        response = pb.ListCollectionsResponse(time=answer.seconds)
+        for name in answer.result:
+            response.collections.add(name=name)
+        return response
+
+    @grpc_errors
+    async def CollectionExists(self, request: pb.CollectionExistsRequest,
+                               context: Context) -> pb.CollectionExistsResponse:
+        answer = await self.collections.exists(request_context(context), request.collection_name)
+        response = pb.CollectionExistsResponse(time=answer.seconds)
+        response.result.exists = answer.result
+        return response

@@ -1,0 +1,203 @@
+"""qdrant.Points: writes, reads and queries on the points of a collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from vecinfer.api.grpc.context import request_context
+from vecinfer.api.grpc.convert import writes
+from vecinfer.api.grpc.convert.collections import field_index_type
+from vecinfer.api.grpc.convert.filters import optional_filter
+from vecinfer.api.grpc.convert.queries import payload_selector, query_request_from, vector_selector
+from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_to
+from vecinfer.api.grpc.convert.vectors import vectors_to
+from vecinfer.api.grpc.errors import grpc_errors
+from vecinfer.domain import points as ops
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.query import Record, ScoredPoint, ScrollRequest
+from vecinfer.domain.results import Answer, UpdateResult
+from vecinfer.service.points import PointOperations
+from vecinfer_proto.qdrant import points_pb2 as pb
+from vecinfer_proto.qdrant import points_service_pb2_grpc as pb_grpc
+
+Context = grpc.aio.ServicerContext
+_STATUS = {"acknowledged": pb.Acknowledged, "completed": pb.Completed}
+
+
+def _fill_usage(usage: dict[str, int], response: Any) -> None:
+    for model, tokens in usage.items():
+        response.usage.inference.models[model].tokens = tokens
+
+
+def _fill_update(result: UpdateResult, out: pb.UpdateResult) -> None:
+    out.operation_id = result.operation_id
+    out.status = _STATUS[result.status]
+
+
+def _operation_response(answer: Answer[UpdateResult]) -> pb.PointsOperationResponse:
+    response = pb.PointsOperationResponse(time=answer.seconds)
+    _fill_update(answer.result, response.result)
+    _fill_usage(answer.usage, response)
+    return response
+
+
+def _fill_record(record: Record, out: pb.RetrievedPoint) -> None:
+    point_id_to(record.id, out.id)
+    if record.payload:
+        fill_map(record.payload, out.payload)
+    if record.vectors is not None:
+        vectors_to(record.vectors, out.vectors)
+
+
+def _fill_scored(scored: list[ScoredPoint], out: Any) -> None:
+    for point in scored:
+        item = out.add()
+        point_id_to(point.id, item.id)
+        item.score = point.score
+        if point.payload:
+            fill_map(point.payload, item.payload)
+        if point.vectors is not None:
+            vectors_to(point.vectors, item.vectors)
+
+
+def _wait(request: Any) -> bool:
+    return bool(request.wait) if request.HasField("wait") else False
+
+
+class PointsServicer(pb_grpc.PointsServicer):
+    def __init__(self, points: PointOperations):
+        self.points = points
+
+    # ------------------------------------------------------------------ writes
+
+    @grpc_errors
+    async def Upsert(self, request: pb.UpsertPoints, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.upsert(
+            request_context(context), request.collection_name, writes.upsert_request(request), _wait(request)))
+
+    @grpc_errors
+    async def Delete(self, request: pb.DeletePoints, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.delete(
+            request_context(context), request.collection_name, writes.delete_request(request), _wait(request)))
+
+    @grpc_errors
+    async def UpdateVectors(self, request: pb.UpdatePointVectors, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.update_vectors(
+            request_context(context), request.collection_name, writes.update_vectors_request(request), _wait(request)))
+
+    @grpc_errors
+    async def DeleteVectors(self, request: pb.DeletePointVectors, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.delete_vectors(
+            request_context(context), request.collection_name, writes.delete_vectors_request(request), _wait(request)))
+
+    @grpc_errors
+    async def SetPayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.set_payload(
+            request_context(context), request.collection_name, writes.set_payload_request(request), _wait(request)))
+
+    @grpc_errors
+    async def OverwritePayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.overwrite_payload(
+            request_context(context), request.collection_name, writes.overwrite_payload_request(request),
+            _wait(request)))
+
+    @grpc_errors
+    async def DeletePayload(self, request: pb.DeletePayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.delete_payload(
+            request_context(context), request.collection_name, writes.delete_payload_request(request), _wait(request)))
+
+    @grpc_errors
+    async def ClearPayload(self, request: pb.ClearPayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return _operation_response(await self.points.clear_payload(
+            request_context(context), request.collection_name, writes.clear_payload_request(request), _wait(request)))
+
+    @grpc_errors
+    async def CreateFieldIndex(self, request: pb.CreateFieldIndexCollection,
+                               context: Context) -> pb.PointsOperationResponse:
+        operation = ops.CreateFieldIndex(request.field_name, field_index_type(request))
+        return _operation_response(await self.points.create_field_index(
+            request_context(context), request.collection_name, operation, _wait(request)))
+
+    @grpc_errors
+    async def DeleteFieldIndex(self, request: pb.DeleteFieldIndexCollection,
+                               context: Context) -> pb.PointsOperationResponse:
+        operation = ops.DeleteFieldIndex(request.field_name)
+        return _operation_response(await self.points.delete_field_index(
+            request_context(context), request.collection_name, operation, _wait(request)))
+
+    @grpc_errors
+    async def UpdateBatch(self, request: pb.UpdateBatchPoints, context: Context) -> pb.UpdateBatchResponse:
+        operations = [writes.batch_operation(op, i) for i, op in enumerate(request.operations)]
+        answer = await self.points.update_batch(request_context(context), request.collection_name, operations,
+                                                _wait(request))
+        response = pb.UpdateBatchResponse(time=answer.seconds)
+        for result in answer.result:
+            _fill_update(result, response.result.add())
+        _fill_usage(answer.usage, response)
+        return response
+
+    # ------------------------------------------------------------------ reads
+
+    @grpc_errors
+    async def Get(self, request: pb.GetPoints, context: Context) -> pb.GetResponse:
+        ids = [point_id_from(p, "ids") for p in request.ids]
+        answer = await self.points.retrieve(request_context(context), request.collection_name, ids,
+                                            payload_selector(request, "with_payload", default=False),
+                                            vector_selector(request))
+        response = pb.GetResponse(time=answer.seconds)
+        for record in answer.result:
+            _fill_record(record, response.result.add())
+        return response
+
+    @grpc_errors
+    async def Scroll(self, request: pb.ScrollPoints, context: Context) -> pb.ScrollResponse:
+        if request.HasField("order_by"):
+            raise InvalidArgument("Scroll.order_by is not supported by vecinfer yet: scroll in id order")
+        scroll = ScrollRequest(
+            filter=optional_filter(request),
+            offset=point_id_from(request.offset, "offset") if request.HasField("offset") else None,
+            limit=request.limit if request.HasField("limit") else 10,
+            with_payload=payload_selector(request, "with_payload", default=True),
+            with_vectors=vector_selector(request),
+        )
+        answer = await self.points.scroll(request_context(context), request.collection_name, scroll)
+        response = pb.ScrollResponse(time=answer.seconds)
+        for record in answer.result.points:
+            _fill_record(record, response.result.add())
+        if answer.result.next_page_offset is not None:
+            point_id_to(answer.result.next_page_offset, response.next_page_offset)
+        return response
+
+    @grpc_errors
+    async def Count(self, request: pb.CountPoints, context: Context) -> pb.CountResponse:
+        answer = await self.points.count(request_context(context), request.collection_name, optional_filter(request))
+        response = pb.CountResponse(time=answer.seconds)
+        response.result.count = answer.result
+        return response
+
+    @grpc_errors
+    async def Query(self, request: pb.QueryPoints, context: Context) -> pb.QueryResponse:
+        answer = await self.points.query(request_context(context), request.collection_name,
+                                         query_request_from(request))
+        response = pb.QueryResponse(time=answer.seconds)
+        _fill_scored(answer.result, response.result)
+        _fill_usage(answer.usage, response)
+        return response
+
+    @grpc_errors
+    async def QueryBatch(self, request: pb.QueryBatchPoints, context: Context) -> pb.QueryBatchResponse:
+        for i, query in enumerate(request.query_points):
+            if query.collection_name and query.collection_name != request.collection_name:
+                raise InvalidArgument(
+                    f"query_points[{i}].collection_name is `{query.collection_name}`, "
+                    f"but the batch is for `{request.collection_name}`"
+                )
+        answer = await self.points.query_batch(request_context(context), request.collection_name,
+                                               [query_request_from(q) for q in request.query_points])
+        response = pb.QueryBatchResponse(time=answer.seconds)
+        for scored in answer.result:
+            _fill_scored(scored, response.result.add().result)
+        _fill_usage(answer.usage, response)
+        return response

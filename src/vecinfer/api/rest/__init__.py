@@ -1,0 +1,1 @@
+"""The REST door: Qdrant's HTTP/JSON API, converted to and from the domain."""

@@ -1,0 +1,1 @@
+"""JSON <-> domain conversion for the REST door, one module per family of shapes."""

@@ -1,0 +1,150 @@
+"""Filters in JSON -> domain filters. Conditions are an untagged union, told apart by keys."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from vecinfer.api.rest.convert.values import point_id
+from vecinfer.api.rest.json_input import JsonFormatError, Node
+from vecinfer.domain import filters as f
+from vecinfer.domain.errors import Unimplemented
+
+_FILTER_KEYS = {"must", "should", "must_not", "min_should"}
+_FIELD_KEYS = {"key", "match", "range", "geo_bounding_box", "geo_radius", "geo_polygon", "values_count",
+               "is_empty", "is_null", "datetime_range"}
+_BOUNDS = ("lt", "gt", "gte", "lte")
+CONDITION_EXPECTED = ("a condition: {\"key\", \"match\"|\"range\"|...}, {\"is_empty\"}, {\"is_null\"}, {\"has_id\"}, "
+                      "{\"has_vector\"}, {\"nested\"} or a filter")
+
+
+def filter_from(node: Node) -> f.Filter:
+    fields = node.fields(_FILTER_KEYS, "a filter {\"must\", \"should\", \"must_not\", \"min_should\"}")
+    min_should = None
+    ms = fields.get("min_should")
+    if ms is not None:
+        ms_fields = ms.fields({"conditions", "min_count"})
+        min_count_node = ms_fields.require("min_count")
+        min_count = min_count_node.integer()
+        if min_count < 1:
+            min_count_node.invalid("must be at least 1")
+        min_should = f.MinShould(tuple(condition(c) for c in ms_fields.require("conditions").items()), min_count)
+
+    def group(name: str) -> tuple[f.Condition, ...]:
+        value = fields.get(name)
+        return () if value is None else tuple(condition(c) for c in value.one_or_many())
+
+    return f.Filter(must=group("must"), should=group("should"), must_not=group("must_not"), min_should=min_should)
+
+
+def optional_filter(node: Node | None) -> f.Filter | None:
+    if node is None:
+        return None
+    flt = filter_from(node)
+    return None if flt.is_empty() else flt
+
+
+def condition(node: Node) -> f.Condition:
+    if not node.is_object:
+        node.fail(CONDITION_EXPECTED)
+    keys = set(node.value)
+    if "key" in keys:
+        return _field_condition(node)
+    if keys == {"is_empty"}:
+        inner = node.fields({"is_empty"}).require("is_empty")
+        return f.IsEmpty(inner.fields({"key"}).require("key").string())
+    if keys == {"is_null"}:
+        inner = node.fields({"is_null"}).require("is_null")
+        return f.IsNull(inner.fields({"key"}).require("key").string())
+    if keys == {"has_id"}:
+        ids = node.fields({"has_id"}).require("has_id")
+        return f.HasId(frozenset(point_id(item) for item in ids.items("a list of point ids")))
+    if keys == {"has_vector"}:
+        return f.HasVector(node.fields({"has_vector"}).require("has_vector").string())
+    if keys == {"nested"}:
+        nested = node.fields({"nested"}).require("nested").fields({"key", "filter"})
+        return f.Nested(nested.require("key").string(), filter_from(nested.require("filter")))
+    if keys == {"slice"}:
+        raise Unimplemented("the `slice` filter condition")
+    if keys and keys <= _FILTER_KEYS:
+        return filter_from(node)
+    node.fail(CONDITION_EXPECTED)
+
+
+def _field_condition(node: Node) -> f.Condition:
+    fields = node.fields(_FIELD_KEYS)
+    key_node = fields.require("key")
+    key = key_node.string()
+    if not key:
+        key_node.invalid("must not be empty: give the payload path to test, e.g. `city` or `a.b`")
+    parts: list[f.Condition] = []
+    match = fields.get("match")
+    if match is not None:
+        parts.append(_match(key, match))
+    for name in ("range", "datetime_range"):
+        bounds = fields.get(name)
+        if bounds is not None:
+            parts.append(_range(key, bounds, force_datetime=name == "datetime_range"))
+    values_count = fields.get("values_count")
+    if values_count is not None:
+        vc = values_count.fields(set(_BOUNDS))
+        parts.append(f.ValuesCount(key, **{b: n.integer() for b in _BOUNDS if (n := vc.get(b)) is not None}))
+    is_empty = fields.get("is_empty")
+    if is_empty is not None:
+        parts.append(f.IsEmpty(key) if is_empty.boolean() else f.Not(f.IsEmpty(key)))
+    is_null = fields.get("is_null")
+    if is_null is not None:
+        parts.append(f.IsNull(key) if is_null.boolean() else f.Not(f.IsNull(key)))
+    for geo in ("geo_bounding_box", "geo_radius", "geo_polygon"):
+        if fields.has(geo):
+            raise Unimplemented(f"the `{geo}` filter condition")
+    if not parts:
+        node.invalid("At least one field condition must be specified: match, range, values_count, is_empty or is_null")
+    return parts[0] if len(parts) == 1 else f.Filter(must=tuple(parts))
+
+
+def _match(key: str, node: Node) -> f.Match:
+    fields = node.fields({"value", "any", "except", "text", "text_any", "phrase", "prefix", "substring"},
+                         "a match {\"value\"|\"any\"|\"except\"|\"text\"|\"text_any\"|\"phrase\"|...}")
+    present = [name for name in node.value if node.value[name] is not None]
+    if len(present) != 1:
+        node.fail("exactly one of value, any, except, text, text_any, phrase, prefix, substring")
+    kind = present[0]
+    value = fields.require(kind)
+    if kind == "value":
+        if isinstance(value.value, bool):
+            return f.Match(key, "boolean", value.value)
+        if value.is_integer:
+            return f.Match(key, "integer", value.value)
+        if value.is_string:
+            return f.Match(key, "keyword", value.value)
+        value.fail("a string, an integer or a boolean")
+    if kind in ("any", "except"):
+        items = value.items()
+        prefix = "" if kind == "any" else "except_"
+        if all(item.is_integer for item in items) and items:
+            return f.Match(key, f"{prefix}integers", frozenset(item.value for item in items))
+        if all(item.is_string for item in items):
+            return f.Match(key, f"{prefix}keywords", frozenset(item.value for item in items))
+        value.fail("a list of strings or a list of integers")
+    return f.Match(key, kind, value.string())
+
+
+def parse_datetime(node: Node) -> float:
+    text = node.string().strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise JsonFormatError(node.path, f"{text!r} is not an RFC 3339 date-time (e.g. 2024-01-31T12:00:00Z)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _range(key: str, node: Node, force_datetime: bool) -> f.Range:
+    fields = node.fields(set(_BOUNDS), "a range {\"lt\", \"gt\", \"gte\", \"lte\"}")
+    bounds = {b: n for b in _BOUNDS if (n := fields.get(b)) is not None}
+    # Any string bound makes the whole range a datetime range, as in Qdrant.
+    is_datetime = force_datetime or any(n.is_string for n in bounds.values())
+    if is_datetime:
+        return f.Range(key, datetime=True, **{b: parse_datetime(n) for b, n in bounds.items()})
+    return f.Range(key, **{b: n.number() for b, n in bounds.items()})

@@ -1,0 +1,63 @@
+"""Prometheus instruments, in one registry that `GET /metrics` exposes.
+
+Requests are counted per door and operation by the service core; inference per model and
+backend by the resolver; collection and optimizer state is read at scrape time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+REQUESTS = Counter(
+    "vecinfer_requests", "Requests handled, by door (grpc, rest), operation and outcome (ok or the error kind)",
+    ["door", "operation", "outcome"], registry=REGISTRY,
+)
+REQUEST_SECONDS = Histogram(
+    "vecinfer_request_duration_seconds", "Time from a request's arrival in the service core to its answer",
+    ["door", "operation"], buckets=_LATENCY_BUCKETS, registry=REGISTRY,
+)
+INFERENCE_CALLS = Counter(
+    "vecinfer_inference_calls", "Calls to a model backend (one per backend per request, after de-duplication)",
+    ["backend", "outcome"], registry=REGISTRY,
+)
+INFERENCE_INPUTS = Counter(
+    "vecinfer_inference_inputs", "Distinct inference objects embedded", ["backend"], registry=REGISTRY,
+)
+INFERENCE_TOKENS = Counter(
+    "vecinfer_inference_tokens", "Tokens reported by a model", ["model", "backend"], registry=REGISTRY,
+)
+INFERENCE_SECONDS = Histogram(
+    "vecinfer_inference_duration_seconds", "Time one backend took to embed one request's inputs",
+    ["backend"], buckets=_LATENCY_BUCKETS, registry=REGISTRY,
+)
+
+
+class StateCollector(Collector):
+    """Gauges computed when scraped from a function that reads the current state:
+    rows of (metric name, help, labels, value)."""
+
+    def __init__(self, read: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]):
+        self._read = read
+
+    def collect(self) -> Iterable[Metric]:
+        families: dict[str, GaugeMetricFamily] = {}
+        for name, help_text, labels, value in self._read():
+            family = families.get(name)
+            if family is None:
+                family = families[name] = GaugeMetricFamily(name, help_text, labels=list(labels))
+            family.add_metric(list(labels.values()), value)
+        return list(families.values())
+
+
+def watch_state(read: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]) -> StateCollector:
+    collector = StateCollector(read)
+    REGISTRY.register(collector)
+    return collector

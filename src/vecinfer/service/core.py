@@ -1,0 +1,75 @@
+"""The service as a whole: storage opened, models loaded and warmed, operations ready."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from vecinfer import metrics
+from vecinfer.config import Settings
+from vecinfer.domain.inference import Document
+from vecinfer.inference.backend import InferenceContext
+from vecinfer.inference.http import HttpClients
+from vecinfer.inference.loading import build_registry
+from vecinfer.inference.registry import Registry
+from vecinfer.inference.resolver import Resolver
+from vecinfer.service.collections import CollectionOperations
+from vecinfer.service.points import PointOperations
+from vecinfer.storage.catalog import Catalog
+
+log = logging.getLogger("vecinfer")
+
+
+class Service:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
+        self.http = HttpClients()
+        self.registry: Registry = build_registry(settings, self.http)
+        self.collections = CollectionOperations(self.catalog)
+        self.points = PointOperations(self.catalog, Resolver(self.registry))
+        self.ready = False
+        self._state = metrics.watch_state(self._state_rows)
+
+    async def warm_up(self) -> None:
+        """Run every local text model once, so the first request does not pay for lazy
+        initialisation; the service reports ready afterwards."""
+        for backend in self.registry.models():
+            if backend.info.inputs != ("text",) or backend.info.name.endswith("/*"):
+                continue
+            started = time.perf_counter()
+            try:
+                await backend.embed([Document(model=backend.info.name, text="warm up")], "query", InferenceContext())
+            except Exception:
+                log.exception("warming up model %s failed", backend.info.name)
+                continue
+            log.info("model %s warm in %.2f s", backend.info.name, time.perf_counter() - started)
+        self.ready = True
+
+    def _state_rows(self) -> Iterable[tuple[str, str, dict[str, str], float]]:
+        yield "app_info", "vecinfer and the Qdrant API version it answers", {"name": "vecinfer"}, 1.0
+        yield "collections_total", "Number of collections", {}, float(len(self.catalog.names()))
+        yield "vecinfer_ready", "1 once storage is loaded and local models are warm", {}, float(self.ready)
+        optimizer = self.catalog.optimizer
+        yield ("vecinfer_optimizer_queued_collections", "Collections waiting for the optimizer", {},
+               float(optimizer.queued()))
+        for name in self.catalog.names():
+            try:
+                collection = self.catalog.get(name)
+            except Exception:  # deleted while we looked
+                continue
+            segments = collection.segments
+            labels = {"collection": name}
+            yield "vecinfer_collection_points", "Live points per collection", labels, float(len(segments))
+            yield "vecinfer_collection_segments", "Segments per collection", labels, float(len(segments.all))
+            yield ("vecinfer_collection_unindexed_segments", "Sealed segments still waiting for their graph",
+                   labels, float(sum(1 for s in segments.sealed if not s.indexed())))
+            yield ("vecinfer_collection_optimizing", "1 while the optimizer has work queued for the collection",
+                   labels, float(collection.needs_optimizing()))
+
+    async def close(self) -> None:
+        metrics.REGISTRY.unregister(self._state)
+        await self.http.close()
+        await asyncio.to_thread(self.catalog.close)

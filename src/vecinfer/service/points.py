@@ -1,0 +1,186 @@
+"""Point operations: writes (inference resolved first, then one atomic write), reads, queries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from vecinfer.domain import points as ops
+from vecinfer.domain.errors import DeadlineExceeded, NotFound, ValidationFailed
+from vecinfer.domain.filters import Filter
+from vecinfer.domain.points import PointId
+from vecinfer.domain.query import (
+    PayloadSelector, Prefetch, QueryRequest, Record, ScoredPoint, ScrollPage, ScrollRequest, VectorSelector,
+)
+from vecinfer.domain.results import Answer, UpdateResult
+from vecinfer.inference.backend import Purpose
+from vecinfer.inference.resolver import Resolver, Slot, slots_in_operations, slots_in_query
+from vecinfer.query import planner, records
+from vecinfer.service.context import RequestContext
+from vecinfer.service.running import answer
+from vecinfer.storage.catalog import Catalog
+from vecinfer.storage.collection import Collection
+
+T = TypeVar("T")
+NO_USAGE: dict[str, int] = {}
+ALL_PAYLOAD = PayloadSelector(enable=True)
+ALL_VECTORS = VectorSelector(enable=True)
+
+
+def _check_limits(node: Prefetch, field: str) -> None:
+    if node.limit < 1:
+        raise ValidationFailed(f"{field}.limit" if field else "limit", f"value {node.limit} invalid, must be 1 or more")
+    for i, child in enumerate(node.prefetch):
+        _check_limits(child, f"{field + '.' if field else ''}prefetch[{i}]")
+
+
+class PointOperations:
+    def __init__(self, catalog: Catalog, resolver: Resolver):
+        self._catalog = catalog
+        self._resolver = resolver
+
+    # ------------------------------------------------------------------ writes
+
+    async def _write(self, ctx: RequestContext, operation: str, name: str,
+                     operations: list[ops.CollectionOperation], wait: bool) -> Answer[list[UpdateResult]]:
+        async def work() -> tuple[list[UpdateResult], dict[str, int]]:
+            collection = self._catalog.get(name)
+            usage = await self._resolve(ctx, operation, slots_in_operations(operations), "document")
+            seq = await asyncio.to_thread(collection.write, operations)
+            status = "completed" if wait else "acknowledged"
+            return [UpdateResult(seq, status) for _ in operations], usage
+
+        return await answer(ctx, operation, work, bounded=False)
+
+    async def _resolve(self, ctx: RequestContext, operation: str, slots: list[Slot], purpose: Purpose) -> dict[str, int]:
+        """Embed every inference object of the request, within the client's deadline."""
+        if not slots:
+            return NO_USAGE
+        remaining = ctx.remaining()
+        try:
+            return await asyncio.wait_for(self._resolver.resolve(slots, purpose, ctx.inference()), remaining)
+        except asyncio.TimeoutError:
+            raise DeadlineExceeded(f"Timeout: inference for {operation} did not finish within the request's timeout") from None
+
+    async def _write_one(self, ctx: RequestContext, operation: str, name: str, op: ops.CollectionOperation,
+                         wait: bool) -> Answer[UpdateResult]:
+        batch = await self._write(ctx, operation, name, [op], wait)
+        return Answer(batch.result[0], batch.seconds, batch.usage)
+
+    async def upsert(self, ctx: RequestContext, name: str, op: ops.Upsert, wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "upsert", name, op, wait)
+
+    async def delete(self, ctx: RequestContext, name: str, op: ops.DeletePoints, wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "delete_points", name, op, wait)
+
+    async def update_vectors(self, ctx: RequestContext, name: str, op: ops.UpdateVectors,
+                             wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "update_vectors", name, op, wait)
+
+    async def delete_vectors(self, ctx: RequestContext, name: str, op: ops.DeleteVectors,
+                             wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "delete_vectors", name, op, wait)
+
+    async def set_payload(self, ctx: RequestContext, name: str, op: ops.SetPayload, wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "set_payload", name, op, wait)
+
+    async def overwrite_payload(self, ctx: RequestContext, name: str, op: ops.OverwritePayload,
+                                wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "overwrite_payload", name, op, wait)
+
+    async def delete_payload(self, ctx: RequestContext, name: str, op: ops.DeletePayload,
+                             wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "delete_payload", name, op, wait)
+
+    async def clear_payload(self, ctx: RequestContext, name: str, op: ops.ClearPayload,
+                            wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "clear_payload", name, op, wait)
+
+    async def create_field_index(self, ctx: RequestContext, name: str, op: ops.CreateFieldIndex,
+                                 wait: bool) -> Answer[UpdateResult]:
+        if not op.field:
+            raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
+        return await self._write_one(ctx, "create_field_index", name, op, wait)
+
+    async def delete_field_index(self, ctx: RequestContext, name: str, op: ops.DeleteFieldIndex,
+                                 wait: bool) -> Answer[UpdateResult]:
+        return await self._write_one(ctx, "delete_field_index", name, op, wait)
+
+    async def update_batch(self, ctx: RequestContext, name: str, operations: list[ops.CollectionOperation],
+                           wait: bool) -> Answer[list[UpdateResult]]:
+        return await self._write(ctx, "update_batch", name, operations, wait)
+
+    # ------------------------------------------------------------------ reads
+
+    async def _read(self, ctx: RequestContext, operation: str, name: str,
+                    read: Callable[[Collection], T]) -> Answer[T]:
+        async def work() -> tuple[T, dict[str, int]]:
+            collection = self._catalog.get(name)
+
+            def locked() -> T:
+                with collection.lock.reading():
+                    return read(collection)
+
+            return await asyncio.to_thread(locked), NO_USAGE
+
+        return await answer(ctx, operation, work)
+
+    async def retrieve(self, ctx: RequestContext, name: str, ids: list[PointId], with_payload: PayloadSelector,
+                       with_vectors: VectorSelector) -> Answer[list[Record]]:
+        return await self._read(ctx, "retrieve", name,
+                                lambda c: records.retrieve(c, ids, with_payload, with_vectors))
+
+    async def get_point(self, ctx: RequestContext, name: str, point_id: PointId) -> Answer[Record]:
+        """One point with its whole payload and every vector; NotFound when it is missing."""
+
+        def read(collection: Collection) -> Record:
+            found = records.retrieve(collection, [point_id], ALL_PAYLOAD, ALL_VECTORS)
+            if not found:
+                raise NotFound(f"Not found: Point with id {point_id} does not exists!")
+            return found[0]
+
+        return await self._read(ctx, "get_point", name, read)
+
+    async def scroll(self, ctx: RequestContext, name: str, request: ScrollRequest) -> Answer[ScrollPage]:
+        if request.limit < 1:
+            raise ValidationFailed("limit", f"value {request.limit} invalid, must be 1 or more")
+
+        def read(collection: Collection) -> ScrollPage:
+            found, next_offset = records.scroll(collection, request.filter, request.offset, request.limit,
+                                                request.with_payload, request.with_vectors)
+            return ScrollPage(found, next_offset)
+
+        return await self._read(ctx, "scroll", name, read)
+
+    async def count(self, ctx: RequestContext, name: str, flt: Filter | None) -> Answer[int]:
+        return await self._read(ctx, "count", name, lambda c: records.count(c, flt))
+
+    # ------------------------------------------------------------------ queries
+
+    async def _queries(self, ctx: RequestContext, operation: str, name: str,
+                       requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
+        for request in requests:
+            _check_limits(request.root, "")
+            planner.validate(request.root)
+
+        async def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
+            collection = self._catalog.get(name)
+            slots = [slot for request in requests for slot in slots_in_query(request.root)]
+            usage = await self._resolve(ctx, operation, slots, "query")
+
+            def run() -> list[list[ScoredPoint]]:
+                with collection.lock.reading():
+                    return [planner.execute(collection, request) for request in requests]
+
+            return await asyncio.to_thread(run), usage
+
+        return await answer(ctx, operation, work)
+
+    async def query(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]]:
+        batch = await self._queries(ctx, "query", name, [request])
+        return Answer(batch.result[0], batch.seconds, batch.usage)
+
+    async def query_batch(self, ctx: RequestContext, name: str,
+                          requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
+        return await self._queries(ctx, "query_batch", name, requests)
