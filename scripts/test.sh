@@ -7,6 +7,9 @@ bash scripts/setup.sh --test
 if [ ! -x .tools/node_modules/.bin/buf ]; then
   npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1.75.0 >/dev/null
 fi
+if [ ! -f tests/js/node_modules/@qdrant/js-client-rest/package.json ]; then
+  (cd tests/js && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
 .tools/node_modules/.bin/buf lint
 echo "buf lint: ok"
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

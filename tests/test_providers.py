@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import grpc
@@ -326,3 +327,43 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path, emulator):
     assert c.count("drain").count == 1  # acknowledged before shutdown, and kept
     c.close()
     restarted.stop()
+
+
+# ---------------------------------------------------------------------- the REST door
+
+
+@pytest.mark.parametrize("model, headers, status, needles, retry_after", [
+    ("openai/test-400", KEY, 400, ["openai model test-400", "maximum context length"], None),
+    ("openai/text-embedding-3-small", {"openai-api-key": "sk-wrong"}, 403, ["Incorrect API key"], None),
+    ("openai/test-429", KEY, 429, ["rate limited"], "1"),
+    ("cohere/test-500", {"cohere-api-key": VALID_KEY}, 502, ["cohere model test-500", "500"], None),
+    ("jinaai/test-slow", {"jina-api-key": VALID_KEY}, 504, ["did not answer"], None),
+    ("openai/text-embedding-3-small", {}, 400, ["openai-api-key"], None),
+])
+def test_rest_provider_errors_and_keys_in_headers(server, client, emu, model, headers, status, needles, retry_after):
+    from rest_http import call
+
+    name = collection(client, "p_rest_errors", v=256)
+    got, response_headers, body = call(server.http_port, "PUT", f"/collections/{name}/points?wait=true",
+                                       {"points": [{"id": 1, "vector": {"v": {"text": "x", "model": model}}}]},
+                                       headers=headers)
+    assert got == status, body
+    for needle in needles:
+        assert needle in body["status"]["error"]
+    assert response_headers.get("Retry-After") == retry_after
+    assert VALID_KEY not in json.dumps(body)
+    assert client.count(name).count == 0
+
+
+def test_rest_key_from_header_reaches_the_provider(server, client, emu):
+    from rest_http import call
+
+    name = collection(client, "p_rest_key", v=1536)
+    status, _, body = call(server.http_port, "POST", f"/collections/{name}/points/query",
+                           {"query": {"text": "q", "model": "openai/text-embedding-3-small"}, "using": "v"},
+                           headers={"openai-api-key": VALID_KEY})
+    assert status == 200, body
+    assert body["usage"]["inference"]["models"]["openai/text-embedding-3-small"]["tokens"] > 0
+    (recorded,) = emu.of("openai")
+    assert recorded.authorization == f"Bearer {VALID_KEY}"
+    assert recorded.body["input"] == ["q"]

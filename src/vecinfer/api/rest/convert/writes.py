@@ -78,7 +78,7 @@ def _batch_points(node: Node) -> list[ops.Point]:
     ids = point_ids(fields.require("ids"))
     vectors = batch_vectors(fields.require("vectors"), len(ids))
     payloads_node = fields.get("payloads")
-    payloads = [{} for _ in ids] if payloads_node is None else [payload(p) for p in payloads_node.items()]
+    payloads = [{} for _ in ids] if payloads_node is None else [payload(None if p.is_null else p) for p in payloads_node.items()]
     if len(payloads) != len(ids):
         assert payloads_node is not None
         payloads_node.invalid(f"has {len(payloads)} payloads for {len(ids)} ids: give one per id (or null)")
