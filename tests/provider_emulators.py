@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -190,9 +189,9 @@ class _App:
                                   "usage": {"total_tokens": 7 * len(texts), "prompt_tokens": 7 * len(texts)}})
 
     async def image(self, request: web.Request) -> web.Response:
-        from PIL import Image
-
         import io
+
+        from PIL import Image
         buffer = io.BytesIO()
         Image.new("RGB", (32, 32), "green").save(buffer, format="PNG")
         return web.Response(body=buffer.getvalue(), content_type="image/png")

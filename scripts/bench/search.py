@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import CpuMeter, Server, percentile  # noqa: E402
+
 from data import CACHE, minilm_embeddings, search_vectors  # noqa: E402
 
 M, EF_CONSTRUCT, EF = 16, 100, 100
@@ -109,11 +110,11 @@ class VecinferEngine:
     """The storage and query layers in this process (no gRPC)."""
 
     def load(self, corpus):
+        import faiss
+
         from vecinfer.domain import points as ops
         from vecinfer.domain.collections import CollectionConfig, DenseVectorParams, Distance, HnswConfig
         from vecinfer.storage.catalog import Catalog
-
-        import faiss
         faiss.omp_set_num_threads(1)
         self.tmp = tempfile.mkdtemp(prefix="vecinfer-")
         self.catalog = Catalog(Path(self.tmp))

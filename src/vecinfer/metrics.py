@@ -44,7 +44,7 @@ class StateCollector(Collector):
     """Gauges computed when scraped from a function that reads the current state:
     rows of (metric name, help, labels, value)."""
 
-    def __init__(self, read: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]):
+    def __init__(self, read: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]) -> None:
         self._read = read
 
     def collect(self) -> Iterable[Metric]:

@@ -22,8 +22,12 @@ from vecinfer.api.rest.app import build_app
 from vecinfer.config import Settings
 from vecinfer.service.core import Service
 from vecinfer_proto.qdrant import (
-    collections_service_pb2, collections_service_pb2_grpc, points_service_pb2,
-    points_service_pb2_grpc, qdrant_pb2, qdrant_pb2_grpc,
+    collections_service_pb2,
+    collections_service_pb2_grpc,
+    points_service_pb2,
+    points_service_pb2_grpc,
+    qdrant_pb2,
+    qdrant_pb2_grpc,
 )
 
 log = logging.getLogger("vecinfer")

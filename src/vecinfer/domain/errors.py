@@ -7,7 +7,7 @@ from __future__ import annotations
 class VecinferError(Exception):
     """Base class; `message` is what the client reads in the status details."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -20,7 +20,7 @@ class ValidationFailed(InvalidArgument):
     """A well-formed request holds a value outside its allowed range, e.g. `limit: 0`
     (INVALID_ARGUMENT / 422). `field` names the offending field."""
 
-    def __init__(self, field: str, problem: str):
+    def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"Validation error: {field}: {problem}")
         self.field = field
         self.problem = problem
@@ -42,7 +42,7 @@ class ResourceExhausted(VecinferError):
     """A limit was hit; `retry_after` seconds, when known, go to the client
     (gRPC trailing metadata / HTTP Retry-After)."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -66,7 +66,7 @@ class DeadlineExceeded(VecinferError):
 class Unimplemented(VecinferError):
     """A valid request asks for a feature vecinfer does not have yet (UNIMPLEMENTED / 501)."""
 
-    def __init__(self, feature: str):
+    def __init__(self, feature: str) -> None:
         super().__init__(f"Not implemented: {feature} is not supported by vecinfer yet")
         self.feature = feature
 

@@ -69,25 +69,25 @@ class Nested:
     """Each element of the array at `key` is checked against `filter` on its own."""
 
     key: str
-    filter: "Filter"
+    filter: Filter
 
 
 @dataclass(frozen=True)
 class Not:
-    condition: "Condition"
+    condition: Condition
 
 
 @dataclass(frozen=True)
 class MinShould:
-    conditions: tuple["Condition", ...]
+    conditions: tuple[Condition, ...]
     min_count: int
 
 
 @dataclass(frozen=True)
 class Filter:
-    must: tuple["Condition", ...] = field(default_factory=tuple)
-    should: tuple["Condition", ...] = field(default_factory=tuple)
-    must_not: tuple["Condition", ...] = field(default_factory=tuple)
+    must: tuple[Condition, ...] = field(default_factory=tuple)
+    should: tuple[Condition, ...] = field(default_factory=tuple)
+    must_not: tuple[Condition, ...] = field(default_factory=tuple)
     min_should: MinShould | None = None
 
     def is_empty(self) -> bool:

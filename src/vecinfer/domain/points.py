@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -39,7 +40,7 @@ class SparseVector:
     values: np.ndarray  # float32, same length
 
     @staticmethod
-    def build(indices, values) -> "SparseVector":
+    def build(indices: Sequence[int] | np.ndarray, values: Sequence[float] | np.ndarray) -> SparseVector:
         idx = np.asarray(indices, dtype=np.int64)
         val = np.asarray(values, dtype=np.float32)
         if idx.shape != val.shape:

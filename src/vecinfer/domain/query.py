@@ -38,7 +38,7 @@ class SearchParams:
 
 @dataclass
 class Prefetch:
-    prefetch: list["Prefetch"] = field(default_factory=list)
+    prefetch: list[Prefetch] = field(default_factory=list)
     query: QueryKind | None = None
     using: str | None = None
     filter: Filter | None = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from vecinfer import metrics
 from vecinfer.domain import points as ops

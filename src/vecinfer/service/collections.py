@@ -14,7 +14,7 @@ NO_USAGE: dict[str, int] = {}
 
 
 class CollectionOperations:
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
 
     async def create(self, ctx: RequestContext, name: str, config: CollectionConfig) -> Answer[bool]:

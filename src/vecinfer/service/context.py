@@ -16,7 +16,7 @@ class RequestContext:
     deadline: float | None = None  # time.monotonic() value
 
     @staticmethod
-    def within(door: str, credentials: dict[str, str], seconds: float | None) -> "RequestContext":
+    def within(door: str, credentials: dict[str, str], seconds: float | None) -> RequestContext:
         deadline = time.monotonic() + seconds if seconds is not None else None
         return RequestContext(door, credentials, deadline)
 

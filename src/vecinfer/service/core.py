@@ -23,7 +23,7 @@ log = logging.getLogger("vecinfer")
 
 
 class Service:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
         self.http = HttpClients()

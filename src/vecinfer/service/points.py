@@ -11,7 +11,14 @@ from vecinfer.domain.errors import DeadlineExceeded, NotFound, ValidationFailed
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.points import PointId
 from vecinfer.domain.query import (
-    PayloadSelector, Prefetch, QueryRequest, Record, ScoredPoint, ScrollPage, ScrollRequest, VectorSelector,
+    PayloadSelector,
+    Prefetch,
+    QueryRequest,
+    Record,
+    ScoredPoint,
+    ScrollPage,
+    ScrollRequest,
+    VectorSelector,
 )
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.inference.backend import Purpose
@@ -36,7 +43,7 @@ def _check_limits(node: Prefetch, field: str) -> None:
 
 
 class PointOperations:
-    def __init__(self, catalog: Catalog, resolver: Resolver):
+    def __init__(self, catalog: Catalog, resolver: Resolver) -> None:
         self._catalog = catalog
         self._resolver = resolver
 
@@ -60,7 +67,7 @@ class PointOperations:
         remaining = ctx.remaining()
         try:
             return await asyncio.wait_for(self._resolver.resolve(slots, purpose, ctx.inference()), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise DeadlineExceeded(f"Timeout: inference for {operation} did not finish within the request's timeout") from None
 
     async def _write_one(self, ctx: RequestContext, operation: str, name: str, op: ops.CollectionOperation,

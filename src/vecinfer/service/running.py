@@ -29,7 +29,7 @@ async def answer(ctx: RequestContext, operation: str, work: Callable[[], Awaitab
                 raise DeadlineExceeded(f"Timeout: {operation} had no time left before its deadline")
             try:
                 result, usage = await asyncio.wait_for(work(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise DeadlineExceeded(f"Timeout: {operation} did not finish within the request's timeout") from None
         else:
             result, usage = await work()

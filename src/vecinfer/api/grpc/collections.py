@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import grpc
 
 from vecinfer.api.grpc.context import request_context
@@ -11,11 +13,11 @@ from vecinfer.service.collections import CollectionOperations
 from vecinfer_proto.qdrant import collections_pb2 as pb
 from vecinfer_proto.qdrant import collections_service_pb2_grpc as pb_grpc
 
-Context = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.aio.ServicerContext
 
 
 class CollectionsServicer(pb_grpc.CollectionsServicer):
-    def __init__(self, collections: CollectionOperations):
+    def __init__(self, collections: CollectionOperations) -> None:
         self.collections = collections
 
     @grpc_errors

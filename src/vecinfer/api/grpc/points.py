@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -22,7 +22,7 @@ from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
 from vecinfer_proto.qdrant import points_service_pb2_grpc as pb_grpc
 
-Context = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.aio.ServicerContext
 _STATUS = {"acknowledged": pb.Acknowledged, "completed": pb.Completed}
 
 
@@ -67,7 +67,7 @@ def _wait(request: Any) -> bool:
 
 
 class PointsServicer(pb_grpc.PointsServicer):
-    def __init__(self, points: PointOperations):
+    def __init__(self, points: PointOperations) -> None:
         self.points = points
 
     # ------------------------------------------------------------------ writes

@@ -14,7 +14,7 @@ from vecinfer.domain.errors import ValidationFailed
 class JsonFormatError(Exception):
     """The body is not the JSON this endpoint takes (HTTP 400, Qdrant's "Format error")."""
 
-    def __init__(self, path: str, problem: str):
+    def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"{path or 'body'}: {problem}")
         self.path = path
         self.problem = problem
@@ -40,7 +40,7 @@ class Node:
 
     __slots__ = ("value", "path")
 
-    def __init__(self, value: Any, path: str = ""):
+    def __init__(self, value: Any, path: str = "") -> None:
         self.value = value
         self.path = path
 
@@ -81,7 +81,7 @@ class Node:
     def is_number(self) -> bool:
         return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
 
-    def fields(self, allowed: Collection[str], expected: str = "an object") -> "Fields":
+    def fields(self, allowed: Collection[str], expected: str = "an object") -> Fields:
         if not isinstance(self.value, dict):
             self.fail(expected)
         for key in self.value:
@@ -91,16 +91,16 @@ class Node:
                 )
         return Fields(self)
 
-    def items(self, expected: str = "a list") -> list["Node"]:
+    def items(self, expected: str = "a list") -> list[Node]:
         if not isinstance(self.value, list):
             self.fail(expected)
         return [Node(v, self.child(i)) for i, v in enumerate(self.value)]
 
-    def one_or_many(self) -> list["Node"]:
+    def one_or_many(self) -> list[Node]:
         """A list, or a single value standing for a list of one (Qdrant allows both)."""
         return self.items() if isinstance(self.value, list) else [self]
 
-    def entries(self, expected: str = "an object") -> Iterator[tuple[str, "Node"]]:
+    def entries(self, expected: str = "an object") -> Iterator[tuple[str, Node]]:
         if not isinstance(self.value, dict):
             self.fail(expected)
         for key, value in self.value.items():
@@ -149,7 +149,7 @@ class Fields:
 
     __slots__ = ("node",)
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node) -> None:
         self.node = node
 
     def get(self, *names: str) -> Node | None:

@@ -15,8 +15,7 @@ from vecinfer.domain.results import Answer, UpdateResult
 def envelope(answer: Answer[Any], result: Any) -> web.Response:
     body: dict[str, Any] = {"result": result, "status": "ok", "time": answer.seconds}
     if answer.usage:
-        body["usage"] = {"hardware": None,
-                         "inference": {"models": {m: {"tokens": t} for m, t in answer.usage.items()}}}
+        body["usage"] = {"inference": {"models": {m: {"tokens": t} for m, t in answer.usage.items()}}}
     return web.Response(text=json.dumps(body, separators=(",", ":")), content_type="application/json")
 
 

@@ -15,7 +15,12 @@ import aiohttp
 
 from vecinfer.config import Settings
 from vecinfer.domain.errors import (
-    InvalidArgument, PermissionDenied, ResourceExhausted, Unavailable, UpstreamFailed, UpstreamTimeout,
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    Unavailable,
+    UpstreamFailed,
+    UpstreamTimeout,
 )
 from vecinfer.inference.backend import InferenceContext
 
@@ -82,7 +87,7 @@ async def _once(session, url, headers, body, timeout: float, who: str) -> dict:
             text = await response.text()
             status = response.status
             retry_after = _retry_after(response.headers.get("Retry-After"))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise _Retryable(UpstreamTimeout(f"{who}: the provider did not answer within {timeout:.1f} s"), None) from None
     except aiohttp.ClientError as exc:
         raise _Retryable(Unavailable(f"{who}: cannot reach the provider ({type(exc).__name__})"), None) from None

@@ -6,8 +6,15 @@ import time
 
 from vecinfer.api.grpc.convert.values import fill_map, map_to_py
 from vecinfer.domain.collections import (
-    CollectionConfig, CollectionInfo, DenseVectorParams, Distance, FIELD_INDEX_TYPES, HnswConfig, Modifier,
-    OptimizersConfig, SparseVectorParams,
+    FIELD_INDEX_TYPES,
+    CollectionConfig,
+    CollectionInfo,
+    DenseVectorParams,
+    Distance,
+    HnswConfig,
+    Modifier,
+    OptimizersConfig,
+    SparseVectorParams,
 )
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.points import DEFAULT_VECTOR

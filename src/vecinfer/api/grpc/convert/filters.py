@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from vecinfer.api.grpc.convert.values import point_id_from
 from vecinfer.domain import filters as f
 from vecinfer.domain.errors import InvalidArgument
@@ -20,18 +22,18 @@ def filter_from(msg: cpb.Filter) -> f.Filter:
     )
 
 
-def optional_filter(parent, field: str = "filter") -> f.Filter | None:
+def optional_filter(parent: Any, field: str = "filter") -> f.Filter | None:
     if not parent.HasField(field):
         return None
     flt = filter_from(getattr(parent, field))
     return None if flt.is_empty() else flt
 
 
-def _bounds(msg, names=("lt", "gt", "gte", "lte")) -> dict:
+def _bounds(msg: Any, names: tuple[str, ...] = ("lt", "gt", "gte", "lte")) -> dict[str, Any]:
     return {n: getattr(msg, n) for n in names if msg.HasField(n)}
 
 
-def _condition(msg: cpb.Condition):
+def _condition(msg: cpb.Condition) -> f.Condition:
     kind = msg.WhichOneof("condition_one_of")
     if kind == "field":
         return _field_condition(msg.field)
@@ -52,11 +54,11 @@ def _condition(msg: cpb.Condition):
     raise InvalidArgument(f"Filter condition `{kind}` is not supported by vecinfer")
 
 
-def _field_condition(msg: cpb.FieldCondition):
+def _field_condition(msg: cpb.FieldCondition) -> f.Condition:
     key = msg.key
     if not key:
         raise InvalidArgument("FieldCondition.key is empty: give the payload path to test, e.g. `city` or `a.b`")
-    parts = []
+    parts: list[f.Condition] = []
     if msg.HasField("match"):
         parts.append(_match(key, msg.match))
     if msg.HasField("range"):

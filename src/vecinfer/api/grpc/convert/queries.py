@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.vectors import vector_input_from
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.query import (
-    Fusion, Nearest, PayloadSelector, Prefetch, QueryRequest, SearchParams, VectorSelector,
+    Fusion,
+    Nearest,
+    PayloadSelector,
+    Prefetch,
+    QueryKind,
+    QueryRequest,
+    SearchParams,
+    VectorSelector,
 )
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 DEFAULT_LIMIT = 10
 
 
-def payload_selector(parent, field: str, default: bool) -> PayloadSelector:
+def payload_selector(parent: Any, field: str, default: bool) -> PayloadSelector:
     if not parent.HasField(field):
         return PayloadSelector(enable=default)
     msg = getattr(parent, field)
@@ -27,7 +36,7 @@ def payload_selector(parent, field: str, default: bool) -> PayloadSelector:
     return PayloadSelector(enable=default)
 
 
-def vector_selector(parent, field: str = "with_vectors") -> VectorSelector:
+def vector_selector(parent: Any, field: str = "with_vectors") -> VectorSelector:
     if not parent.HasField(field):
         return VectorSelector()
     msg = getattr(parent, field)
@@ -37,7 +46,7 @@ def vector_selector(parent, field: str = "with_vectors") -> VectorSelector:
     return VectorSelector(enable=kind == "enable" and msg.enable)
 
 
-def _query(msg: pb.Query):
+def _query(msg: pb.Query) -> QueryKind:
     kind = msg.WhichOneof("variant")
     if kind == "nearest":
         vector, point_id = vector_input_from(msg.nearest)
@@ -54,7 +63,7 @@ def _query(msg: pb.Query):
     )
 
 
-def _params(msg) -> SearchParams:
+def _params(msg: Any) -> SearchParams:
     if not msg.HasField("params"):
         return SearchParams()
     p = msg.params
@@ -65,7 +74,7 @@ def _params(msg) -> SearchParams:
     )
 
 
-def _node(msg, limit_default: int) -> Prefetch:
+def _node(msg: Any, limit_default: int) -> Prefetch:
     if msg.HasField("lookup_from"):
         raise InvalidArgument("`lookup_from` is not supported by vecinfer yet: query the other collection directly")
     return Prefetch(

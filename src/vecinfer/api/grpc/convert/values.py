@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from vecinfer.domain.errors import InvalidArgument
@@ -21,7 +22,7 @@ def value_to_py(value: jpb.Value) -> Any:
     return getattr(value, kind)
 
 
-def map_to_py(fields) -> dict[str, Any]:
+def map_to_py(fields: Mapping[str, jpb.Value]) -> dict[str, Any]:
     return {key: value_to_py(v) for key, v in fields.items()}
 
 
@@ -48,7 +49,7 @@ def py_to_value(obj: Any, out: jpb.Value) -> None:
         raise TypeError(f"cannot encode {type(obj).__name__} as a payload value")
 
 
-def fill_map(obj: dict[str, Any], fields) -> None:
+def fill_map(obj: dict[str, Any], fields: Any) -> None:
     for key, item in obj.items():
         py_to_value(item, fields[key])
 

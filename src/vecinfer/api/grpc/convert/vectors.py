@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from vecinfer.api.grpc.convert.values import map_to_py, point_id_from, value_to_py
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import Document, Image, InferenceObject, split_secrets
-from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector, VectorValue
+from vecinfer.domain.points import DEFAULT_VECTOR, PointId, SparseVector, VectorValue
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 _MULTI = "Wrong input: Wrong usage of multi vectors: vecinfer stores dense and sparse vectors only"
@@ -34,7 +37,7 @@ def object_from(msg: pb.InferenceObject) -> InferenceObject:
     return InferenceObject(model=msg.model, options=options, secrets=secrets, object=value_to_py(msg.object))
 
 
-def _dense(data) -> np.ndarray:
+def _dense(data: Iterable[float]) -> np.ndarray:
     return np.asarray(data, dtype=np.float32)
 
 
@@ -76,7 +79,7 @@ def vectors_from(msg: pb.Vectors) -> dict[str, VectorValue]:
     raise InvalidArgument("No Vector Provided: set `vectors.vector` or `vectors.vectors`")
 
 
-def vector_input_from(msg: pb.VectorInput):
+def vector_input_from(msg: pb.VectorInput) -> tuple[VectorValue | None, PointId | None]:
     """Returns (vector, point_id): exactly one is not None."""
     kind = msg.WhichOneof("variant")
     if kind == "id":
@@ -96,7 +99,7 @@ def vector_input_from(msg: pb.VectorInput):
     raise InvalidArgument("VectorInput variant is missing: set id, dense, sparse, document, image or object")
 
 
-def _fill_output(value, out: pb.VectorOutput) -> None:
+def _fill_output(value: np.ndarray | SparseVector, out: pb.VectorOutput) -> None:
     if isinstance(value, SparseVector):
         out.sparse.indices.extend(value.indices.tolist())
         out.sparse.values.extend(value.values.tolist())
@@ -104,7 +107,7 @@ def _fill_output(value, out: pb.VectorOutput) -> None:
         out.dense.data.extend(value.tolist())
 
 
-def vectors_to(vectors: dict, out: pb.VectorsOutput) -> None:
+def vectors_to(vectors: dict[str, Any], out: pb.VectorsOutput) -> None:
     # Only the unnamed vector has the name "": a point with just that one gets the bare form.
     if set(vectors) == {DEFAULT_VECTOR}:
         _fill_output(vectors[DEFAULT_VECTOR], out.vector)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from vecinfer.api.grpc.convert.filters import filter_from, optional_filter
 from vecinfer.api.grpc.convert.values import map_to_py, point_id_from
 from vecinfer.api.grpc.convert.vectors import vectors_from
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.filters import Filter
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 _MODES = {pb.Upsert: "upsert", pb.InsertOnly: "insert_only", pb.UpdateOnly: "update_only"}
@@ -21,7 +25,7 @@ def selector_from(msg: pb.PointsSelector, field: str) -> ops.PointsSelector:
     raise InvalidArgument(f"`{field}` is empty: select points by `points` (ids) or by `filter`")
 
 
-def _optional_selector(parent, field: str) -> ops.PointsSelector:
+def _optional_selector(parent: Any, field: str) -> ops.PointsSelector:
     if not parent.HasField(field):
         raise InvalidArgument(f"`{field}` is missing: select points by ids or by filter")
     return selector_from(getattr(parent, field), field)
@@ -35,12 +39,13 @@ def point_from(msg: pb.PointStruct, index: int) -> ops.Point:
     return ops.Point(point_id_from(msg.id, f"points[{index}].id"), vectors_from(msg.vectors), map_to_py(msg.payload))
 
 
-def upsert_from(points, update_filter=None, mode: str = "upsert") -> ops.Upsert:
+def upsert_from(points: Iterable[pb.PointStruct], update_filter: Filter | None = None,
+                mode: str = "upsert") -> ops.Upsert:
     return ops.Upsert([point_from(p, i) for i, p in enumerate(points)], update_filter, mode)
 
 
-def point_vectors_from(points) -> list[ops.PointVectors]:
-    out = []
+def point_vectors_from(points: Iterable[pb.PointVectors]) -> list[ops.PointVectors]:
+    out: list[ops.PointVectors] = []
     for i, p in enumerate(points):
         if not p.HasField("id"):
             raise InvalidArgument(f"Empty ID is not allowed: points[{i}].id is missing")
@@ -65,24 +70,24 @@ def delete_vectors_request(msg: pb.DeletePointVectors) -> ops.DeleteVectors:
     return ops.DeleteVectors(_optional_selector(msg, "points_selector"), list(msg.vectors.names))
 
 
-def set_payload_request(msg) -> ops.SetPayload:
+def set_payload_request(msg: pb.SetPayloadPoints) -> ops.SetPayload:
     return ops.SetPayload(_optional_selector(msg, "points_selector"), map_to_py(msg.payload),
                           msg.key if msg.HasField("key") else None)
 
 
-def overwrite_payload_request(msg) -> ops.OverwritePayload:
+def overwrite_payload_request(msg: pb.SetPayloadPoints) -> ops.OverwritePayload:
     return ops.OverwritePayload(_optional_selector(msg, "points_selector"), map_to_py(msg.payload))
 
 
-def delete_payload_request(msg) -> ops.DeletePayload:
+def delete_payload_request(msg: pb.DeletePayloadPoints) -> ops.DeletePayload:
     return ops.DeletePayload(_optional_selector(msg, "points_selector"), list(msg.keys))
 
 
-def clear_payload_request(msg) -> ops.ClearPayload:
+def clear_payload_request(msg: pb.ClearPayloadPoints) -> ops.ClearPayload:
     return ops.ClearPayload(_optional_selector(msg, "points"))
 
 
-def batch_operation(msg: pb.PointsUpdateOperation, index: int):
+def batch_operation(msg: pb.PointsUpdateOperation, index: int) -> ops.CollectionOperation:
     kind = msg.WhichOneof("operation")
     if kind == "upsert":
         mode = _MODES.get(msg.upsert.update_mode, "upsert") if msg.upsert.HasField("update_mode") else "upsert"

@@ -8,8 +8,16 @@ from typing import Any
 
 from vecinfer.api.rest.json_input import Fields, JsonFormatError, Node
 from vecinfer.domain.collections import (
-    FIELD_INDEX_TYPES, CollectionConfig, CollectionInfo, CollectionUpdate, DenseVectorParams, Distance,
-    HnswConfig, Modifier, OptimizersConfig, SparseVectorParams,
+    FIELD_INDEX_TYPES,
+    CollectionConfig,
+    CollectionInfo,
+    CollectionUpdate,
+    DenseVectorParams,
+    Distance,
+    HnswConfig,
+    Modifier,
+    OptimizersConfig,
+    SparseVectorParams,
 )
 from vecinfer.domain.errors import Unimplemented
 from vecinfer.domain.points import DEFAULT_VECTOR

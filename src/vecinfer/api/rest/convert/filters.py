@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from vecinfer.api.rest.convert.values import point_id
 from vecinfer.api.rest.json_input import JsonFormatError, Node
@@ -136,7 +136,7 @@ def parse_datetime(node: Node) -> float:
     except ValueError:
         raise JsonFormatError(node.path, f"{text!r} is not an RFC 3339 date-time (e.g. 2024-01-31T12:00:00Z)") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
@@ -145,6 +145,6 @@ def _range(key: str, node: Node, force_datetime: bool) -> f.Range:
     bounds = {b: n for b in _BOUNDS if (n := fields.get(b)) is not None}
     # Any string bound makes the whole range a datetime range, as in Qdrant.
     is_datetime = force_datetime or any(n.is_string for n in bounds.values())
-    if is_datetime:
-        return f.Range(key, datetime=True, **{b: parse_datetime(n) for b, n in bounds.items()})
-    return f.Range(key, **{b: n.number() for b, n in bounds.items()})
+    values = {b: parse_datetime(n) if is_datetime else n.number() for b, n in bounds.items()}
+    return f.Range(key, lt=values.get("lt"), gt=values.get("gt"), gte=values.get("gte"), lte=values.get("lte"),
+                   datetime=is_datetime)

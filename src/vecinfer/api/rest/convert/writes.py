@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vecinfer.api.rest.convert.filters import filter_from, optional_filter
 from vecinfer.api.rest.convert.values import payload, point_id, point_ids
 from vecinfer.api.rest.convert.vectors import batch_vectors, vector_struct
@@ -138,7 +140,7 @@ def delete_points(node: Node) -> ops.DeletePoints:
     return ops.DeletePoints(points_selector(node))
 
 
-_BATCH_OPERATIONS = {
+_BATCH_OPERATIONS: dict[str, Callable[[Node], ops.CollectionOperation]] = {
     "upsert": upsert, "delete": delete_points, "set_payload": set_payload, "overwrite_payload": overwrite_payload,
     "delete_payload": delete_payload, "clear_payload": clear_payload, "update_vectors": update_vectors,
     "delete_vectors": delete_vectors,
