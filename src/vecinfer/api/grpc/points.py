@@ -15,7 +15,7 @@ from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_t
 from vecinfer.api.grpc.convert.vectors import vectors_to
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.domain import points as ops
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer.domain.query import Record, ScoredPoint, ScrollRequest
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
@@ -154,7 +154,7 @@ class PointsServicer(pb_grpc.PointsServicer):
     @grpc_errors
     async def Scroll(self, request: pb.ScrollPoints, context: Context) -> pb.ScrollResponse:
         if request.HasField("order_by"):
-            raise InvalidArgument("Scroll.order_by is not supported by vecinfer yet: scroll in id order")
+            raise Unimplemented("`order_by` in scroll")
         scroll = ScrollRequest(
             filter=optional_filter(request),
             offset=point_id_from(request.offset, "offset") if request.HasField("offset") else None,

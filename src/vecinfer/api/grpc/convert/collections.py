@@ -16,7 +16,7 @@ from vecinfer.domain.collections import (
     OptimizersConfig,
     SparseVectorParams,
 )
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer.domain.points import DEFAULT_VECTOR
 from vecinfer_proto.qdrant import collections_pb2 as cpb
 from vecinfer_proto.qdrant import points_pb2 as pb
@@ -36,7 +36,7 @@ def _dense_params(name: str, msg: cpb.VectorParams) -> DenseVectorParams:
     if msg.distance not in _DISTANCES:
         raise InvalidArgument(f"{label}.distance must be Cosine, Dot, Euclid or Manhattan")
     if msg.HasField("multivector_config"):
-        raise InvalidArgument(f"{label}.multivector_config: multi-vectors are not supported by vecinfer")
+        raise Unimplemented(f"multivectors (`{label}.multivector_config`)")
     return DenseVectorParams(msg.size, _DISTANCES[msg.distance])
 
 

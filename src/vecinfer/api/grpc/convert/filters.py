@@ -6,7 +6,7 @@ from typing import Any
 
 from vecinfer.api.grpc.convert.values import point_id_from
 from vecinfer.domain import filters as f
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer_proto.qdrant import qdrant_common_pb2 as cpb
 
 
@@ -51,7 +51,7 @@ def _condition(msg: cpb.Condition) -> f.Condition:
         return f.Nested(msg.nested.key, filter_from(msg.nested.filter))
     if kind is None:
         raise InvalidArgument("Filter condition is empty: set one of field, is_empty, has_id, filter, is_null, nested, has_vector")
-    raise InvalidArgument(f"Filter condition `{kind}` is not supported by vecinfer")
+    raise Unimplemented(f"the `{kind}` filter condition")
 
 
 def _field_condition(msg: cpb.FieldCondition) -> f.Condition:
@@ -74,7 +74,7 @@ def _field_condition(msg: cpb.FieldCondition) -> f.Condition:
         parts.append(f.IsNull(key) if msg.is_null else f.Not(f.IsNull(key)))
     for geo in ("geo_bounding_box", "geo_radius", "geo_polygon"):
         if msg.HasField(geo):
-            raise InvalidArgument(f"FieldCondition.{geo} is not supported by vecinfer yet")
+            raise Unimplemented(f"the `{geo}` filter condition")
     if not parts:
         raise InvalidArgument(f"FieldCondition on `{key}` has no condition: set match, range, datetime_range or values_count")
     return parts[0] if len(parts) == 1 else f.Filter(must=tuple(parts))

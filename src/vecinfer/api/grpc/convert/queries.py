@@ -6,7 +6,7 @@ from typing import Any
 
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.vectors import vector_input_from
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer.domain.query import (
     Fusion,
     Nearest,
@@ -58,9 +58,9 @@ def _query(msg: pb.Query) -> QueryKind:
         if k < 1:
             raise InvalidArgument("Rrf.k must be at least 1")
         return Fusion("rrf", k=k, weights=tuple(msg.rrf.weights))
-    raise InvalidArgument(
-        "Query variant is missing or not supported: vecinfer supports `nearest`, `fusion` and `rrf`"
-    )
+    if kind is None:
+        raise InvalidArgument("Query variant is missing: set nearest, fusion, rrf, ...")
+    raise Unimplemented(f"the `{kind}` query")
 
 
 def _params(msg: Any) -> SearchParams:
@@ -76,7 +76,7 @@ def _params(msg: Any) -> SearchParams:
 
 def _node(msg: Any, limit_default: int) -> Prefetch:
     if msg.HasField("lookup_from"):
-        raise InvalidArgument("`lookup_from` is not supported by vecinfer yet: query the other collection directly")
+        raise Unimplemented("`lookup_from` (vectors from another collection)")
     return Prefetch(
         prefetch=[_node(child, DEFAULT_LIMIT) for child in msg.prefetch],
         query=_query(msg.query) if msg.HasField("query") else None,

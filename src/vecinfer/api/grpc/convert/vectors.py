@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from vecinfer.api.grpc.convert.values import map_to_py, point_id_from, value_to_py
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer.domain.inference import Document, Image, InferenceObject, split_secrets
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, SparseVector, VectorValue
 from vecinfer_proto.qdrant import points_pb2 as pb
 
-_MULTI = "Wrong input: Wrong usage of multi vectors: vecinfer stores dense and sparse vectors only"
+_MULTI = "multivectors (lists of vectors)"
 
 
 def document_from(msg: pb.Document) -> Document:
@@ -58,12 +58,12 @@ def vector_from(msg: pb.Vector) -> VectorValue:
     if kind == "object":
         return object_from(msg.object)
     if kind == "multi_dense":
-        raise InvalidArgument(_MULTI)
+        raise Unimplemented(_MULTI)
     # The encoding of older clients: data + optional indices / vectors_count.
     if msg.HasField("indices"):
         return SparseVector.build(msg.indices.data, msg.data)
     if msg.HasField("vectors_count"):
-        raise InvalidArgument(_MULTI)
+        raise Unimplemented(_MULTI)
     return _dense(msg.data)
 
 
@@ -95,7 +95,7 @@ def vector_input_from(msg: pb.VectorInput) -> tuple[VectorValue | None, PointId 
     if kind == "object":
         return object_from(msg.object), None
     if kind == "multi_dense":
-        raise InvalidArgument(_MULTI)
+        raise Unimplemented(_MULTI)
     raise InvalidArgument("VectorInput variant is missing: set id, dense, sparse, document, image or object")
 
 
