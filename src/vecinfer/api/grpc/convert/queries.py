@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf.unknown_fields import UnknownFieldSet
+
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.vectors import vector_input_from
 from vecinfer.domain.errors import InvalidArgument, Unimplemented
@@ -20,6 +22,9 @@ from vecinfer.domain.query import (
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 DEFAULT_LIMIT = 10
+# Query.variant field numbers of Qdrant's API that our proto leaves out.
+_QUERY_VARIANTS = {2: "recommend", 3: "discover", 4: "context", 5: "order_by", 7: "sample", 8: "formula",
+                   9: "nearest_with_mmr", 11: "relevance_feedback", 12: "text"}
 
 
 def payload_selector(parent: Any, field: str, default: bool) -> PayloadSelector:
@@ -58,9 +63,12 @@ def _query(msg: pb.Query) -> QueryKind:
         if k < 1:
             raise InvalidArgument("Rrf.k must be at least 1")
         return Fusion("rrf", k=k, weights=tuple(msg.rrf.weights))
-    if kind is None:
+    unknown = [field.field_number for field in UnknownFieldSet(msg)]
+    if kind is None and not unknown:
         raise InvalidArgument("Query variant is missing: set nearest, fusion, rrf, ...")
-    raise Unimplemented(f"the `{kind}` query")
+    # Our proto carries only the variants we run; the others arrive as unknown fields.
+    name = kind or _QUERY_VARIANTS.get(unknown[0], f"field {unknown[0]}")
+    raise Unimplemented(f"the `{name}` query")
 
 
 def _params(msg: Any) -> SearchParams:
