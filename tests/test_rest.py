@@ -228,6 +228,7 @@ def test_metrics_parse_and_move(port, shared_server):
              {"points": [{"id": 1, "vector": {"text": "x", "model": "qdrant/bm25"}}]})  # unnamed is dense: 400
         call(port, "PUT", "/collections/metered/points", {"points": [{"id": 2, "vector": [1, 2]}]})
         call(port, "POST", "/collections/metered/points/query", {"query": [1, 0]})
+        call(port, "POST", "/collections/metered/points/query", raw=b"{oops")
     client = make_client(shared_server)
     client.query_points("metered", query=[1.0, 0.0])
     client.close()
@@ -242,6 +243,7 @@ def test_metrics_parse_and_move(port, shared_server):
     assert moved("vecinfer_requests_total", door="rest", operation="query", outcome="ok") == 3
     assert moved("vecinfer_requests_total", door="grpc", operation="query", outcome="ok") == 1
     assert moved("vecinfer_request_duration_seconds_count", door="rest", operation="query") == 3
+    assert moved("vecinfer_rejected_requests_total", door="rest", status="400") == 3
     assert moved("vecinfer_inference_calls_total", backend="qdrant/bm25", outcome="ok") == 3
     assert after[("vecinfer_collection_points", (("collection", "metered"),))] == 1
     assert after[("collections_total", ())] >= 1

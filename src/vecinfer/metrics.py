@@ -24,6 +24,10 @@ REQUEST_SECONDS = Histogram(
     "vecinfer_request_duration_seconds", "Time from a request's arrival in the service core to its answer",
     ["door", "operation"], buckets=_LATENCY_BUCKETS, registry=REGISTRY,
 )
+REJECTED = Counter(
+    "vecinfer_rejected_requests", "Requests a door refused before they reached the service core (malformed input)",
+    ["door", "status"], registry=REGISTRY,
+)
 INFERENCE_CALLS = Counter(
     "vecinfer_inference_calls", "Calls to a model backend (one per backend per request, after de-duplication)",
     ["backend", "outcome"], registry=REGISTRY,

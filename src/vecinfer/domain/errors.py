@@ -7,6 +7,9 @@ from __future__ import annotations
 class VecinferError(Exception):
     """Base class; `message` is what the client reads in the status details."""
 
+    # Set once the service core has counted the request this error ended.
+    counted = False
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -36,6 +36,7 @@ async def answer(ctx: RequestContext, operation: str, work: Callable[[], Awaitab
         return Answer(result, time.perf_counter() - started, usage)
     except VecinferError as exc:
         outcome = type(exc).__name__
+        exc.counted = True
         raise
     except asyncio.CancelledError:
         outcome = "cancelled"

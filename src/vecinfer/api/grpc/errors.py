@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from vecinfer import metrics
 from vecinfer.domain import errors
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def grpc_errors(
         try:
             return await method(self, request, context)
         except errors.VecinferError as exc:
+            if not exc.counted:
+                metrics.REJECTED.labels("grpc", status_of(exc).name).inc()
             if isinstance(exc, errors.ResourceExhausted) and exc.retry_after is not None:
                 context.set_trailing_metadata((("retry-after", str(math.ceil(exc.retry_after))),))
             await context.abort(status_of(exc), exc.message)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from vecinfer import metrics
 from vecinfer.api.rest.json_input import JsonFormatError
 from vecinfer.domain import errors
 
@@ -58,8 +59,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except JsonFormatError as exc:
+        metrics.REJECTED.labels("rest", "400").inc()
         return error_response(400, f"Format error in JSON body: {exc}", started)
     except errors.VecinferError as exc:
+        if not exc.counted:
+            metrics.REJECTED.labels("rest", str(status_of(exc))).inc()
         headers = None
         if isinstance(exc, errors.ResourceExhausted) and exc.retry_after is not None:
             headers = {"Retry-After": str(math.ceil(exc.retry_after))}
