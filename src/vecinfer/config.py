@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 
 def _bool(text: str) -> bool:
@@ -62,21 +63,21 @@ class Settings:
     provider_max_attempts: int = 4
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides: Any) -> Settings:
         """Defaults < VECINFER_<FIELD> environment variables < explicit overrides (flags)."""
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             env = os.environ.get(f"VECINFER_{f.name.upper()}")
             if env is not None:
                 values[f.name] = env
         values.update({k: v for k, v in overrides.items() if v is not None})
-        typed = {}
+        typed: dict[str, Any] = {}
         for f in fields(cls):
             if f.name not in values:
                 continue
             value = values[f.name]
             if isinstance(value, str):
-                default = f.default
+                default: Any = f.default
                 if isinstance(default, bool):
                     value = _bool(value)
                 elif default is None:

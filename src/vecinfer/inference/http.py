@@ -7,7 +7,7 @@ import ipaddress
 import socket
 
 import aiohttp
-from aiohttp.abc import AbstractResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 
@@ -26,10 +26,11 @@ class PublicOnlyResolver(AbstractResolver):
     """Resolves names and refuses any non-public address, so a URL (or a redirect, or a DNS
     answer that changes between check and connect) cannot reach the internal network."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._inner = DefaultResolver()
 
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET):
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         answers = await self._inner.resolve(host, port, family)
         refused = [a["host"] for a in answers if not is_public_address(a["host"])]
         if refused:
@@ -43,7 +44,7 @@ class PublicOnlyResolver(AbstractResolver):
 class HttpClients:
     """Lazily created sessions: one that may reach any address, one limited to public ones."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self._lock = asyncio.Lock()
 

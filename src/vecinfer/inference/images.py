@@ -7,6 +7,7 @@ import base64
 import binascii
 import io
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -20,11 +21,11 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"}
 
 
 class ImageLoader:
-    def __init__(self, settings: Settings, http: HttpClients):
+    def __init__(self, settings: Settings, http: HttpClients) -> None:
         self.settings = settings
         self.http = http
 
-    async def load(self, value) -> PILImage.Image:
+    async def load(self, value: Any) -> PILImage.Image:
         if not isinstance(value, str) or not value:
             raise InvalidArgument("Image.image must be a string: an http(s) URL, a data URL or base64 image bytes")
         if value.startswith("data:"):
@@ -57,7 +58,7 @@ class ImageLoader:
         except Exception:
             raise InvalidArgument("Image data is corrupt or truncated: it could not be decoded") from None
 
-    async def as_data_url(self, value) -> str:
+    async def as_data_url(self, value: Any) -> str:
         """Any accepted image input as a base64 data URL (for providers that take only those)."""
         if not isinstance(value, str) or not value:
             raise InvalidArgument("Image.image must be a string: an http(s) URL, a data URL or base64 image bytes")
@@ -70,7 +71,10 @@ class ImageLoader:
             data = _base64_bytes(value)
             content_type = None
         await asyncio.to_thread(self.decode, data)  # validates format and limits
-        content_type = content_type or f"image/{PILImage.open(io.BytesIO(data)).format.lower()}"
+        if not content_type:
+            image_format = PILImage.open(io.BytesIO(data)).format
+            assert image_format is not None  # decode() accepted it: one of ALLOWED_FORMATS
+            content_type = f"image/{image_format.lower()}"
         return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 
     async def fetch(self, url: str) -> tuple[bytes, str]:
@@ -103,7 +107,7 @@ class ImageLoader:
             raise InvalidArgument(_refused(url, host)) from None
         except aiohttp.TooManyRedirects:
             raise InvalidArgument(f"Image URL {url} redirected more than {self.settings.image_max_redirects} times") from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise InvalidArgument(f"Image URL {url} did not answer within {self.settings.image_fetch_timeout_seconds} s") from None
         except aiohttp.ClientError as exc:
             if isinstance(exc.__cause__, RefusedAddress) or "non-public address" in str(exc):

@@ -6,6 +6,7 @@ import logging
 import time
 
 from vecinfer.config import Settings
+from vecinfer.inference.backend import Backend
 from vecinfer.inference.bm25.model import ALIASES as BM25_ALIASES
 from vecinfer.inference.bm25.model import Bm25Backend
 from vecinfer.inference.http import HttpClients
@@ -27,6 +28,7 @@ def build_registry(settings: Settings, http: HttpClients) -> Registry:
     images = ImageLoader(settings, http)
     for manifest in discover(settings):
         started = time.perf_counter()
+        backend: Backend
         if manifest.kind == "text":
             backend = OnnxTextBackend(manifest, settings)
         else:

@@ -6,6 +6,7 @@ import numpy as np
 
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import InferenceInput
+from vecinfer.domain.points import SparseVector
 
 
 def requested_size(obj: InferenceInput) -> int | None:
@@ -17,7 +18,7 @@ def requested_size(obj: InferenceInput) -> int | None:
     return value
 
 
-def derive(vector, size: int | None, model: str):
+def derive(vector: np.ndarray | SparseVector, size: int | None, model: str) -> np.ndarray | SparseVector:
     """The first `size` components, L2-renormalised."""
     if size is None:
         return vector

@@ -8,7 +8,7 @@ from vecinfer.inference.backend import Backend
 
 
 class Registry:
-    def __init__(self):
+    def __init__(self) -> None:
         self._local: dict[str, Backend] = {}
         self._providers: dict[str, Backend] = {}
 

@@ -39,18 +39,25 @@ def slots_in_operations(operations: list) -> list[Slot]:
     return slots
 
 
+def _query_setter(node: Prefetch) -> Callable[[Any], None]:
+    def put(vector: Any) -> None:
+        node.query = Nearest(vector=vector)
+
+    return put
+
+
 def slots_in_query(node: Prefetch) -> list[Slot]:
     slots: list[Slot] = []
-    if isinstance(node.query, Nearest) and isinstance(node.query.vector, INFERENCE_TYPES):
-        query = node.query
-        slots.append((query.vector, lambda vector, n=node: setattr(n, "query", Nearest(vector=vector))))
+    query = node.query
+    if isinstance(query, Nearest) and isinstance(query.vector, INFERENCE_TYPES):
+        slots.append((query.vector, _query_setter(node)))
     for child in node.prefetch:
         slots.extend(slots_in_query(child))
     return slots
 
 
 class Resolver:
-    def __init__(self, registry: Registry):
+    def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
     async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> dict[str, int]:

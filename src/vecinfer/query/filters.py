@@ -6,14 +6,31 @@ arrays at the end of a path match when any element matches.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vecinfer.domain.filters import (
-    Filter, HasId, HasVector, IsEmpty, IsNull, Match, MinShould, Nested, Not, Range, ValuesCount,
+    Condition,
+    Filter,
+    HasId,
+    HasVector,
+    IsEmpty,
+    IsNull,
+    Match,
+    MinShould,
+    Nested,
+    Not,
+    Range,
+    ValuesCount,
 )
+from vecinfer.domain.points import PointId
+
+if TYPE_CHECKING:
+    from vecinfer.storage.segment import Segment
+    from vecinfer.storage.segments import SegmentSet
 
 _MISSING = object()
 
@@ -76,9 +93,7 @@ def _timestamp(value: Any) -> float | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        from datetime import timezone
-
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
@@ -148,13 +163,13 @@ class PointView:
 
     __slots__ = ("id", "payload", "has_vector")
 
-    def __init__(self, point_id, payload: dict, has_vector: Callable[[str], bool]):
+    def __init__(self, point_id: PointId, payload: dict, has_vector: Callable[[str], bool]) -> None:
         self.id = point_id
         self.payload = payload
         self.has_vector = has_vector
 
 
-def check(condition, point: PointView) -> bool:
+def check(condition: Condition, point: PointView) -> bool:
     if isinstance(condition, Filter):
         return check_filter(condition, point)
     if isinstance(condition, Match):
@@ -205,7 +220,7 @@ def check_filter(flt: Filter, point: PointView) -> bool:
     return True
 
 
-def filter_mask(segments, flt: Filter | None) -> np.ndarray:
+def filter_mask(segments: SegmentSet, flt: Filter | None) -> np.ndarray:
     """Boolean mask over all offsets of a SegmentSet: live points that pass `flt`."""
     mask = segments.live_mask()
     if flt is None or flt.is_empty():
@@ -221,7 +236,7 @@ def filter_mask(segments, flt: Filter | None) -> np.ndarray:
 # checking the points one by one. Both give the same answers.
 
 class _Column:
-    def __init__(self, segment, key: str):
+    def __init__(self, segment: Segment, key: str) -> None:
         n = segment.size
         self.numbers = np.full(n, np.nan)
         self.ints = np.zeros(n, dtype=np.int64)
@@ -250,7 +265,7 @@ class _Column:
                 return
 
 
-def _column(segment, key: str) -> _Column | None:
+def _column(segment: Segment, key: str) -> _Column | None:
     if "." in key or "[" in key:
         return None
     cache = segment.filter_columns
@@ -261,7 +276,7 @@ def _column(segment, key: str) -> _Column | None:
     return column if column.scalar else None
 
 
-def _vector_condition(segment, cond) -> np.ndarray | None:
+def _vector_condition(segment: Segment, cond: Condition) -> np.ndarray | None:
     if isinstance(cond, Match) and cond.kind in ("keyword", "integer", "boolean", "keywords", "integers",
                                                    "except_keywords", "except_integers"):
         column = _column(segment, cond.key)
@@ -311,18 +326,22 @@ def _vector_condition(segment, cond) -> np.ndarray | None:
     return None
 
 
-def _condition_mask(segment, cond) -> np.ndarray:
+def _has_vector_at(segment: Segment, offset: int) -> Callable[[str], bool]:
+    return lambda name: segment.has_vector(offset, name)
+
+
+def _condition_mask(segment: Segment, cond: Condition) -> np.ndarray:
     fast = _vector_condition(segment, cond)
     if fast is not None:
         return fast
     out = np.zeros(segment.size, dtype=np.bool_)
     for offset, point_id in segment.iter_live():
-        view = PointView(point_id, segment.payload(offset), lambda name, o=offset: segment.has_vector(o, name))
+        view = PointView(point_id, segment.payload(offset), _has_vector_at(segment, offset))
         out[offset] = check(cond, view)
     return out
 
 
-def _segment_mask(segment, flt: Filter) -> np.ndarray:
+def _segment_mask(segment: Segment, flt: Filter) -> np.ndarray:
     out = segment.live_mask()
     for cond in flt.must:
         out &= _condition_mask(segment, cond)

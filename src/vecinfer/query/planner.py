@@ -6,9 +6,11 @@ children's candidates. Filters of every ancestor apply inside each prefetch.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from vecinfer.domain.collections import Distance, Modifier
+from vecinfer.domain.collections import Modifier
 from vecinfer.domain.errors import InvalidArgument, NotFound
 from vecinfer.domain.filters import Filter, combine
 from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector
@@ -16,6 +18,9 @@ from vecinfer.domain.query import Fusion, Nearest, Prefetch, QueryRequest, Score
 from vecinfer.query import fusion
 from vecinfer.query.filters import filter_mask
 from vecinfer.query.records import record_of
+
+if TYPE_CHECKING:
+    from vecinfer.storage.collection import Collection
 
 MAX_PREFETCH_DEPTH = 64
 
@@ -47,7 +52,7 @@ def validate(node: Prefetch, depth: int = 0) -> None:
 
 
 class _Execution:
-    def __init__(self, collection):
+    def __init__(self, collection: Collection) -> None:
         self.collection = collection
         self.segments = collection.segments
         self.excluded: set[int] = set()  # points a query-by-id refers to
@@ -59,8 +64,9 @@ class _Execution:
         self.collection.check_vector_name(name)
         return name
 
-    def _query_vector(self, node: Prefetch, name: str):
-        query: Nearest = node.query
+    def _query_vector(self, node: Prefetch, name: str) -> np.ndarray | SparseVector:
+        query = node.query
+        assert isinstance(query, Nearest), "validate() leaves only Nearest queries to search with"
         if query.point_id is not None:
             offset = self.segments.offset_of.get(query.point_id)
             if offset is None:
@@ -72,7 +78,7 @@ class _Execution:
             return vector
         return self.collection.prepare_vector(name, query.vector, " (in query)")
 
-    def _sparse_weights(self, name: str, vector: SparseVector, node: Prefetch, flt: Filter | None):
+    def _sparse_weights(self, name: str, vector: SparseVector, node: Prefetch, flt: Filter | None) -> np.ndarray:
         if self.collection.config.sparse[name].modifier is not Modifier.IDF:
             return np.ones(len(vector.indices), dtype=np.float32)
         corpus = None
@@ -80,7 +86,7 @@ class _Execution:
             corpus = filter_mask(self.segments, node.params.idf_corpus)
         return self.segments.sparse[name].idf_weights(vector, corpus)
 
-    def _better(self, name: str):
+    def _better(self, name: str) -> bool:
         params = self.collection.config.dense.get(name)
         return params is None or params.distance.higher_is_better
 
@@ -98,10 +104,13 @@ class _Execution:
         for offset in self.excluded:
             mask[offset] = False
         k = limit
+        # A sparse vector name gives SparseVectors, a dense one arrays (prepare_vector and storage see to it).
         if name in self.segments.sparse:
+            assert isinstance(vector, SparseVector)
             weights = self._sparse_weights(name, vector, node, flt)
             offsets, scores = self.segments.sparse[name].search(vector, k, mask, weights)
         else:
+            assert isinstance(vector, np.ndarray)
             offsets, scores = self.segments.dense[name].search(vector, k, mask, **self.collection.search_options(name, node.params))
         ranked = list(zip(offsets.tolist(), scores.tolist()))
         return self._finish(ranked, node, self._better(name), limit)
@@ -113,9 +122,11 @@ class _Execution:
         if len(offsets) == 0:
             return []
         if name in self.segments.sparse:
+            assert isinstance(vector, SparseVector)
             weights = self._sparse_weights(name, vector, node, flt)
             scores = self.segments.sparse[name].score(vector, offsets, weights)
         else:
+            assert isinstance(vector, np.ndarray)
             scores = self.segments.dense[name].score(vector, offsets)
         better = self._better(name)
         order = np.argsort(-scores if better else scores, kind="stable")
@@ -151,7 +162,7 @@ class _Execution:
         return [(o, 0.0) for o in offsets[:limit]]
 
 
-def execute(collection, request: QueryRequest) -> list[ScoredPoint]:
+def execute(collection: Collection, request: QueryRequest) -> list[ScoredPoint]:
     """Run one query; the caller holds the collection's lock."""
     validate(request.root)
     execution = _Execution(collection)

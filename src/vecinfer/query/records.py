@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,6 +11,9 @@ from vecinfer.domain.filters import Filter
 from vecinfer.domain.points import PointId, id_sort_key
 from vecinfer.domain.query import PayloadSelector, Record, VectorSelector
 from vecinfer.query.filters import filter_mask, raw_values
+
+if TYPE_CHECKING:
+    from vecinfer.storage.collection import Collection
 
 
 def select_payload(payload: dict, selector: PayloadSelector) -> dict | None:
@@ -47,7 +51,7 @@ def select_vectors(vectors: dict, selector: VectorSelector) -> dict | None:
     return None
 
 
-def record_of(collection, offset: int, with_payload: PayloadSelector, with_vectors: VectorSelector) -> Record:
+def record_of(collection: Collection, offset: int, with_payload: PayloadSelector, with_vectors: VectorSelector) -> Record:
     segment = collection.segments
     vectors = None
     if with_vectors.enable or with_vectors.names is not None:
@@ -55,7 +59,7 @@ def record_of(collection, offset: int, with_payload: PayloadSelector, with_vecto
     return Record(segment.id_at(offset), select_payload(segment.payload(offset), with_payload), vectors)
 
 
-def retrieve(collection, ids: list[PointId], with_payload: PayloadSelector, with_vectors: VectorSelector) -> list[Record]:
+def retrieve(collection: Collection, ids: list[PointId], with_payload: PayloadSelector, with_vectors: VectorSelector) -> list[Record]:
     out, seen = [], set()
     for point_id in ids:
         offset = collection.segments.offset_of.get(point_id)
@@ -65,13 +69,13 @@ def retrieve(collection, ids: list[PointId], with_payload: PayloadSelector, with
     return out
 
 
-def scroll(collection, flt: Filter | None, start: PointId | None, limit: int,
+def scroll(collection: Collection, flt: Filter | None, start: PointId | None, limit: int,
            with_payload: PayloadSelector, with_vectors: VectorSelector) -> tuple[list[Record], PointId | None]:
     """Points in id order from `start` (inclusive); also the id that starts the next page."""
     segment = collection.segments
     mask = filter_mask(segment, flt)
     offsets = np.flatnonzero(mask).tolist()
-    keyed = sorted(((id_sort_key(segment.id_at(o)), o) for o in offsets))
+    keyed = sorted((id_sort_key(segment.id_at(o)), o) for o in offsets)
     if start is not None:
         start_key = id_sort_key(start)
         keyed = [item for item in keyed if item[0] >= start_key]
@@ -81,5 +85,5 @@ def scroll(collection, flt: Filter | None, start: PointId | None, limit: int,
     return records, next_offset
 
 
-def count(collection, flt: Filter | None) -> int:
+def count(collection: Collection, flt: Filter | None) -> int:
     return int(filter_mask(collection.segments, flt).sum())

@@ -20,7 +20,7 @@ COLLECTIONS_DIR = "collections"
 
 
 class Catalog:
-    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20):
+    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20) -> None:
         self.root = root / COLLECTIONS_DIR
         self.root.mkdir(parents=True, exist_ok=True)
         self._checkpoint_bytes = checkpoint_bytes

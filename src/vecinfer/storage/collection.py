@@ -13,8 +13,9 @@ import dataclasses
 import pickle
 import shutil
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import numpy as np
 
@@ -23,7 +24,8 @@ from vecinfer.domain.collections import CollectionConfig, CollectionInfo, Collec
 from vecinfer.domain.errors import InvalidArgument, NotFound
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
-from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector
+from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue
+from vecinfer.domain.query import SearchParams
 from vecinfer.query.filters import PointView, check_filter, filter_mask, leaf_values
 from vecinfer.storage import config_file
 from vecinfer.storage.locks import ReadWriteLock
@@ -41,8 +43,21 @@ def describe_name(name: str) -> str:
     return "the unnamed vector" if name == DEFAULT_VECTOR else f"vector `{name}`"
 
 
+class SearchOptions(TypedDict):
+    """Keyword arguments of a dense search (see `Collection.search_options`)."""
+
+    exact: bool
+    ef: int
+    full_scan_points: int
+
+
+# Told (outside any lock) that a collection has segment work for the optimizer.
+OnChange = Callable[["Collection"], None]
+
+
 class Collection:
-    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_change=None):
+    def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int,
+                 on_change: OnChange | None = None) -> None:
         self.name = name
         self.path = path
         self.config = config
@@ -64,13 +79,14 @@ class Collection:
                 self.seq = seq
 
     @classmethod
-    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int, on_change=None) -> "Collection":
+    def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int,
+               on_change: OnChange | None = None) -> Collection:
         path.mkdir(parents=True)
         config_file.save(path / CONFIG_FILE, config)
         return cls(name, path, config, checkpoint_bytes, on_change)
 
     @classmethod
-    def open(cls, name: str, path: Path, checkpoint_bytes: int, on_change=None) -> "Collection":
+    def open(cls, name: str, path: Path, checkpoint_bytes: int, on_change: OnChange | None = None) -> Collection:
         return cls(name, path, config_file.read(path / CONFIG_FILE), checkpoint_bytes, on_change)
 
 
@@ -106,7 +122,7 @@ class Collection:
                 "seq": self.seq,
                 "payload_schema": self.payload_schema,
                 "mutable": mutable,
-                "sealed": [{"dir": s.directory.name, "state_file": s.save_state(tag)} for s in self.segments.sealed],
+                "sealed": [{"dir": s.sealed_directory.name, "state_file": s.save_state(tag)} for s in self.segments.sealed],
             }
             config_file.write_atomically(self.path / SNAPSHOT_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
             for segment in self.segments.sealed:
@@ -156,12 +172,12 @@ class Collection:
             self.on_change(self)
         return seq
 
-    def _prepare_all(self, operations):
+    def _prepare_all(self, operations: list[ops.CollectionOperation]) -> list[ops.CollectionOperation]:
         # Ids as they will stand after the earlier operations of this same request.
         known = _IdTracker(self.segments.offset_of)
         return [self._prepare(op, known) for op in operations]
 
-    def _prepare(self, op, known: "_IdTracker"):
+    def _prepare(self, op: ops.CollectionOperation, known: _IdTracker) -> ops.CollectionOperation:
         if isinstance(op, ops.Upsert):
             points = [ops.Point(p.id, self.prepare_vectors(p.vectors, p.id), p.payload) for p in op.points]
             for p in points:
@@ -169,12 +185,12 @@ class Collection:
             return ops.Upsert(points, op.update_filter, op.mode)
         if isinstance(op, ops.UpdateVectors):
             prepared = []
-            for p in op.points:
-                if not known.has(p.id):
-                    raise NotFound(f"Not found: No point with id {p.id} found")
-                if not p.vectors:
-                    raise InvalidArgument(f"Point {p.id}: update_vectors needs at least one vector")
-                prepared.append(ops.PointVectors(p.id, self.prepare_vectors(p.vectors, p.id)))
+            for pv in op.points:
+                if not known.has(pv.id):
+                    raise NotFound(f"Not found: No point with id {pv.id} found")
+                if not pv.vectors:
+                    raise InvalidArgument(f"Point {pv.id}: update_vectors needs at least one vector")
+                prepared.append(ops.PointVectors(pv.id, self.prepare_vectors(pv.vectors, pv.id)))
             return ops.UpdateVectors(prepared, op.update_filter)
         if isinstance(op, ops.DeleteVectors):
             for name in op.names:
@@ -205,7 +221,7 @@ class Collection:
             out[name] = self.prepare_vector(name, value, where)
         return out
 
-    def prepare_vector(self, name: str, value, where: str = ""):
+    def prepare_vector(self, name: str, value: VectorValue | None, where: str = "") -> np.ndarray | SparseVector:
         self.check_vector_name(name)
         if isinstance(value, INFERENCE_TYPES):
             raise AssertionError("inference objects must be resolved before storage")
@@ -257,7 +273,7 @@ class Collection:
         view = PointView(point_id, self.segments.payload(offset), lambda n: self.segments.has_vector(offset, n))
         return check_filter(flt, view)
 
-    def _apply(self, op) -> None:
+    def _apply(self, op: ops.CollectionOperation) -> None:
         seg = self.segments
         if isinstance(op, ops.Upsert):
             for p in op.points:
@@ -268,10 +284,11 @@ class Collection:
                     continue
                 seg.upsert(p.id, p.vectors, copy.deepcopy(p.payload))
         elif isinstance(op, ops.UpdateVectors):
-            for p in op.points:
-                if p.id in seg.offset_of and self._matches(p.id, op.update_filter):
-                    for name, vector in p.vectors.items():
-                        seg.set_vector(p.id, name, vector)
+            for pv in op.points:
+                if pv.id in seg.offset_of and self._matches(pv.id, op.update_filter):
+                    for name, vector in pv.vectors.items():
+                        # Prepared operations hold arrays and sparse vectors only (prepare_vector saw to it).
+                        seg.set_vector(pv.id, name, cast("np.ndarray | SparseVector", vector))
         elif isinstance(op, ops.DeleteVectors):
             for point_id in self.select(op.selector):
                 for name in op.names:
@@ -308,7 +325,7 @@ class Collection:
 
     # ------------------------------------------------------------------ reads
 
-    def search_options(self, name: str, params) -> dict:
+    def search_options(self, name: str, params: SearchParams) -> SearchOptions:
         """How sealed segments search `name`: HNSW beam width, and below how many candidates
         (Qdrant's full_scan_threshold, in KB of vectors) exact scoring is used instead."""
         hnsw = self.config.hnsw
@@ -338,7 +355,9 @@ class Collection:
             if update.hnsw:
                 config = dataclasses.replace(config, hnsw=dataclasses.replace(config.hnsw, **update.hnsw))
             if update.optimizers:
-                config = dataclasses.replace(config, optimizers=dataclasses.replace(config.optimizers, **update.optimizers))
+                # Values are ints, or a float for deleted_threshold: per field, which the dict type cannot say.
+                optimizers: dict[str, Any] = update.optimizers
+                config = dataclasses.replace(config, optimizers=dataclasses.replace(config.optimizers, **optimizers))
             if update.metadata:
                 metadata = {**config.metadata, **update.metadata}
                 config = dataclasses.replace(config, metadata={k: v for k, v in metadata.items() if v is not None})
@@ -353,20 +372,20 @@ class Collection:
 class _IdTracker:
     """Which ids exist, as seen by the later operations of one request."""
 
-    def __init__(self, existing: dict):
+    def __init__(self, existing: Mapping[PointId, int]) -> None:
         self._existing = existing
-        self._added: set = set()
-        self._removed: set = set()
+        self._added: set[PointId] = set()
+        self._removed: set[PointId] = set()
 
-    def add(self, point_id) -> None:
+    def add(self, point_id: PointId) -> None:
         self._added.add(point_id)
         self._removed.discard(point_id)
 
-    def remove(self, point_id) -> None:
+    def remove(self, point_id: PointId) -> None:
         self._removed.add(point_id)
         self._added.discard(point_id)
 
-    def has(self, point_id) -> bool:
+    def has(self, point_id: PointId) -> bool:
         if point_id in self._removed:
             return False
         return point_id in self._added or point_id in self._existing

@@ -7,7 +7,12 @@ import os
 from pathlib import Path
 
 from vecinfer.domain.collections import (
-    CollectionConfig, DenseVectorParams, Distance, HnswConfig, Modifier, OptimizersConfig,
+    CollectionConfig,
+    DenseVectorParams,
+    Distance,
+    HnswConfig,
+    Modifier,
+    OptimizersConfig,
     SparseVectorParams,
 )
 

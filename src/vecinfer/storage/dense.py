@@ -21,7 +21,7 @@ _DIRECT_SCORING_MAX = 4096
 
 
 class DenseStore:
-    def __init__(self, params: DenseVectorParams):
+    def __init__(self, params: DenseVectorParams) -> None:
         self.params = params
         self.index = faiss.IndexFlat(params.size, _METRICS[params.distance])
         self.present = GrowableArray(np.bool_, False)
@@ -79,7 +79,7 @@ class SealedDenseStore:
     """Dense vectors of a sealed segment: rows memory-mapped from disk, never appended to,
     searched through an HNSW graph once the background indexer has built one."""
 
-    def __init__(self, params: DenseVectorParams, rows: np.ndarray, present: np.ndarray):
+    def __init__(self, params: DenseVectorParams, rows: np.ndarray, present: np.ndarray) -> None:
         self.params = params
         self._rows = rows
         self.present = FlagArray(present)
@@ -123,7 +123,8 @@ class SealedDenseStore:
             candidates = np.flatnonzero(mask)
             scores = self.score(query, candidates).astype(np.float32)
             return _top_k(candidates, scores, min(k, count), self.params.distance.higher_is_better)
-        params = faiss.SearchParametersHNSW()
+        # faiss's bundled stubs omit SearchParametersHNSW, which its SWIG module defines.
+        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         # A filter that keeps a fraction of the points needs a wider beam to find k of them.
         selectivity = count / len(mask)
         params.efSearch = int(max(ef, k) * min(8.0, max(1.0, 1.0 / max(selectivity, 1e-9) ** 0.5)))
@@ -134,13 +135,13 @@ class SealedDenseStore:
 class FlagArray:
     """A fixed-size bool array with the GrowableArray interface."""
 
-    def __init__(self, data: np.ndarray):
+    def __init__(self, data: np.ndarray) -> None:
         self._data = np.array(data, dtype=np.bool_)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> np.generic:
         return self._data[index]
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: int, value: bool) -> None:
         self._data[index] = value
 
     def view(self) -> np.ndarray:
@@ -151,7 +152,8 @@ class FlagArray:
         return len(self._data)
 
 
-def _faiss_search(index, params, query: np.ndarray, k: int, mask: np.ndarray | None, distance: Distance):
+def _faiss_search(index: faiss.Index, params: faiss.SearchParameters, query: np.ndarray, k: int,
+                  mask: np.ndarray | None, distance: Distance) -> tuple[np.ndarray, np.ndarray]:
     """Search a FAISS index, restricted to `mask` rows when given; Qdrant-style scores."""
     if mask is not None:
         packed = np.packbits(mask, bitorder="little")  # must outlive the search call
@@ -164,7 +166,7 @@ def _faiss_search(index, params, query: np.ndarray, k: int, mask: np.ndarray | N
     return labels, distances
 
 
-def _top_k(candidates: np.ndarray, scores: np.ndarray, k: int, higher_is_better: bool):
+def _top_k(candidates: np.ndarray, scores: np.ndarray, k: int, higher_is_better: bool) -> tuple[np.ndarray, np.ndarray]:
     keys = -scores if higher_is_better else scores
     if len(keys) > k:
         part = np.argpartition(keys, k - 1)[:k]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 
 class GrowableArray:
-    def __init__(self, dtype, fill=0):
+    def __init__(self, dtype: npt.DTypeLike, fill: bool | int | float = 0) -> None:
         self._data = np.full(64, fill, dtype=dtype)
         self._fill = fill
         self.size = 0
 
-    def append(self, value) -> None:
+    def append(self, value: bool | int | float) -> None:
         if self.size == len(self._data):
             grown = np.full(len(self._data) * 2, self._fill, dtype=self._data.dtype)
             grown[: self.size] = self._data[: self.size]
@@ -19,10 +20,10 @@ class GrowableArray:
         self._data[self.size] = value
         self.size += 1
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> np.generic:
         return self.view()[index]
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: int, value: bool | int | float) -> None:
         self.view()[index] = value
 
     def view(self) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 
@@ -10,7 +11,7 @@ class ReadWriteLock:
     """Many readers or one writer. A waiting writer holds back new readers (no starvation).
     The writer may re-enter, and may read while it writes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._readers = 0
         self._writer: int | None = None
@@ -18,11 +19,11 @@ class ReadWriteLock:
         self._waiting_writers = 0
 
     # `with lock:` takes the write side, as a plain lock would.
-    def __enter__(self):
+    def __enter__(self) -> ReadWriteLock:
         self.acquire_write()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.release_write()
 
     def acquire_write(self) -> None:
@@ -45,7 +46,7 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
     @contextmanager
-    def reading(self):
+    def reading(self) -> Iterator[None]:
         me = threading.get_ident()
         with self._cond:
             if self._writer == me:

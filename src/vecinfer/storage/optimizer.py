@@ -14,25 +14,30 @@ import shutil
 import threading
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
 
+from vecinfer.storage.dense import SealedDenseStore
 from vecinfer.storage.segment import IDS_FILE, Segment, _dense_file
+
+if TYPE_CHECKING:
+    from vecinfer.storage.collection import Collection
 
 log = logging.getLogger(__name__)
 
 
 class Optimizer:
-    def __init__(self):
-        self._pending: list = []
+    def __init__(self) -> None:
+        self._pending: list[Collection] = []
         self._cond = threading.Condition()
         self._busy = False
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="optimizer", daemon=True)
         self._thread.start()
 
-    def schedule(self, collection) -> None:
+    def schedule(self, collection: Collection) -> None:
         with self._cond:
             collection.optimizing = True
             if collection not in self._pending:
@@ -87,11 +92,11 @@ class Optimizer:
 
     # ------------------------------------------------------------------ one unit of work
 
-    def _segment_limit(self, collection) -> int:
+    def _segment_limit(self, collection: Collection) -> int:
         configured = collection.config.optimizers.default_segment_number
         return configured or max(2, os.cpu_count() or 2)
 
-    def step(self, collection) -> bool:
+    def step(self, collection: Collection) -> bool:
         """Do the most useful piece of work; False when there is none."""
         with collection.lock:
             if collection.closed:
@@ -116,7 +121,7 @@ class Optimizer:
                 return True
         return False
 
-    def _index(self, collection, segment: Segment) -> None:
+    def _index(self, collection: Collection, segment: Segment) -> None:
         hnsw = collection.config.hnsw
         started = time.perf_counter()
         for name, store in segment.dense.items():
@@ -129,7 +134,7 @@ class Optimizer:
         log.info("collection %s: indexed a segment of %d points in %.1f s", collection.name, segment.size,
                  time.perf_counter() - started)
 
-    def _append(self, collection, big: Segment, small: Segment) -> None:
+    def _append(self, collection: Collection, big: Segment, small: Segment) -> None:
         """Merge `small` into `big` by adding its points to big's graph: big's points are not
         indexed again, so each point is inserted into an HNSW graph about twice in all."""
         config = collection.config
@@ -147,11 +152,12 @@ class Optimizer:
             np.save(directory / _dense_file(name), rows)
         merged = Segment.open_sealed(config, directory, _appended_state(big_state, small_data))
         for name, store in big.dense.items():
+            index: faiss.Index | None
             if store.index is not None:
                 index = faiss.clone_index(store.index)
                 index.add(np.ascontiguousarray(small_data["dense"][name][0], dtype=np.float32))
             else:
-                index = merged.dense[name].build_index(config.hnsw.m, config.hnsw.ef_construct)
+                index = _sealed_store(merged, name).build_index(config.hnsw.m, config.hnsw.ef_construct)
             if index is not None:
                 merged.save_index(name, index)
         with collection.lock:
@@ -165,10 +171,10 @@ class Optimizer:
                                         collection.segments.mutable)
             collection.checkpoint()
         for source in (big, small):
-            shutil.rmtree(source.directory, ignore_errors=True)
+            shutil.rmtree(source.sealed_directory, ignore_errors=True)
         log.info("collection %s: appended %d points to a segment of %d", collection.name, len(small), big.size)
 
-    def _merge(self, collection, sources: list[Segment]) -> None:
+    def _merge(self, collection: Collection, sources: list[Segment]) -> None:
         config = collection.config
         with collection.lock:
             versions = [s.version for s in sources]
@@ -178,8 +184,8 @@ class Optimizer:
             merged.append_export(data)
         directory = collection.path / "segments" / uuid.uuid4().hex
         sealed = merged.seal(config, directory)
-        for name, store in sealed.dense.items():
-            index = store.build_index(config.hnsw.m, config.hnsw.ef_construct)
+        for name in sealed.dense:
+            index = _sealed_store(sealed, name).build_index(config.hnsw.m, config.hnsw.ef_construct)
             if index is not None:
                 sealed.save_index(name, index)
         with collection.lock:
@@ -192,7 +198,7 @@ class Optimizer:
             collection.segments.replace([s for s in current if s not in sources] + [sealed], collection.segments.mutable)
             collection.checkpoint()
         for source in sources:
-            shutil.rmtree(source.directory, ignore_errors=True)
+            shutil.rmtree(source.sealed_directory, ignore_errors=True)
         log.info("collection %s: merged %d segment(s) into one of %d points", collection.name, len(sources), len(sealed))
 
 
@@ -206,11 +212,17 @@ def _appended_state(big_state: dict, small: dict) -> dict:
     }
 
 
-def _catch_up(collection, sources: list[Segment], merged: Segment) -> None:
+def _sealed_store(segment: Segment, name: str) -> SealedDenseStore:
+    store = segment.dense[name]
+    assert isinstance(store, SealedDenseStore), "a sealed segment keeps its dense rows in SealedDenseStores"
+    return store
+
+
+def _catch_up(collection: Collection, sources: list[Segment], merged: Segment) -> None:
     """Apply to `merged` what changed in `sources` while it was being built."""
     for point_id, local in list(merged.offset_of.items()):
         current = collection.segments.segment_of(point_id)
-        if current not in sources:
+        if current is None or current not in sources:
             merged.delete(point_id)  # deleted, or moved to the mutable segment
             continue
         source_local = current.offset_of[point_id]
@@ -218,5 +230,5 @@ def _catch_up(collection, sources: list[Segment], merged: Segment) -> None:
         for name, store in current.dense.items():
             if not store.present[source_local]:
                 merged.dense[name].present[local] = False
-        for name, store in current.sparse.items():
-            merged.sparse[name].set(local, store.get(source_local))
+        for name, sparse_store in current.sparse.items():
+            merged.sparse[name].set(local, sparse_store.get(source_local))

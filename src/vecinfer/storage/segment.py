@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, cast
 
 import faiss
 import numpy as np
@@ -34,7 +35,11 @@ def _index_file(name: str) -> str:
 
 
 class Segment:
-    def __init__(self, config: CollectionConfig):
+    # Sealed segments only: the state file that holds version `state_version`, once written.
+    state_file: str | None
+    state_version: int
+
+    def __init__(self, config: CollectionConfig) -> None:
         self.ids: list[PointId] = []
         self.offset_of: dict[PointId, int] = {}
         self.alive: GrowableArray | Any = GrowableArray(np.bool_, False)
@@ -50,6 +55,13 @@ class Segment:
     @property
     def sealed(self) -> bool:
         return self.directory is not None
+
+    @property
+    def sealed_directory(self) -> Path:
+        """The folder of a sealed segment."""
+        if self.directory is None:
+            raise ValueError("a mutable segment has no directory")
+        return self.directory
 
     # ------------------------------------------------------------------ reads
 
@@ -77,7 +89,7 @@ class Segment:
     def payload(self, offset: int) -> dict[str, Any]:
         return self.payloads[offset] or {}
 
-    def vector(self, offset: int, name: str):
+    def vector(self, offset: int, name: str) -> np.ndarray | SparseVector | None:
         if name in self.dense:
             return self.dense[name].get(offset)
         return self.sparse[name].get(offset)
@@ -102,7 +114,7 @@ class Segment:
 
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any]) -> int:
+    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any] | None) -> int:
         assert not self.sealed, "points are only appended to the mutable segment"
         self.delete(point_id)
         offset = len(self.ids)
@@ -111,9 +123,10 @@ class Segment:
         self.alive.append(True)
         self.payloads.append(payload)
         for name, store in self.dense.items():
+            assert isinstance(store, DenseStore), "only the mutable segment takes new rows"
             store.append(vectors.get(name))
-        for name, store in self.sparse.items():
-            store.append(vectors.get(name))
+        for name, sparse_store in self.sparse.items():
+            sparse_store.append(vectors.get(name))
         self.version += 1
         return offset
 
@@ -123,19 +136,20 @@ class Segment:
             return
         self.alive[offset] = False
         self.payloads[offset] = None
-        for store in self.sparse.values():
-            store.set(offset, None)
+        for sparse_store in self.sparse.values():
+            sparse_store.set(offset, None)
         for store in self.dense.values():
             store.set(offset, None)
         self.version += 1
 
-    def set_vector(self, point_id: PointId, name: str, vector) -> None:
+    def set_vector(self, point_id: PointId, name: str, vector: np.ndarray | SparseVector | None) -> None:
         """Set (or with None, remove) one named vector of a point of this segment."""
         offset = self.offset_of[point_id]
+        # The name decides the kind: prepared vectors are arrays for dense names, SparseVector for sparse ones.
         if name in self.dense:
-            self.dense[name].set(offset, vector)
+            self.dense[name].set(offset, cast("np.ndarray | None", vector))
         else:
-            self.sparse[name].set(offset, vector)
+            self.sparse[name].set(offset, cast("SparseVector | None", vector))
         self.version += 1
 
     def set_payload(self, point_id: PointId, payload: dict[str, Any]) -> None:
@@ -144,7 +158,7 @@ class Segment:
 
     # ------------------------------------------------------------------ sealing and persistence
 
-    def seal(self, config: CollectionConfig, directory: Path) -> "Segment":
+    def seal(self, config: CollectionConfig, directory: Path) -> Segment:
         """Write the immutable part (ids, dense rows) to `directory`; return the sealed segment."""
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / IDS_FILE, "wb") as f:
@@ -163,7 +177,7 @@ class Segment:
         }
 
     @classmethod
-    def open_sealed(cls, config: CollectionConfig, directory: Path, state: dict) -> "Segment":
+    def open_sealed(cls, config: CollectionConfig, directory: Path, state: dict) -> Segment:
         segment = cls.__new__(cls)
         with open(directory / IDS_FILE, "rb") as f:
             segment.ids = pickle.load(f)
@@ -181,10 +195,10 @@ class Segment:
             segment.dense[name] = store
         segment.sparse = {}
         for name in config.sparse:
-            store = SparseStore()
+            sparse_store = SparseStore()
             for vector in state["sparse"][name]:
-                store.append(vector)
-            segment.sparse[name] = store
+                sparse_store.append(vector)
+            segment.sparse[name] = sparse_store
         segment.directory = directory
         segment.version = 0
         segment.filter_columns = {}
@@ -198,7 +212,7 @@ class Segment:
         if self.state_file is not None and self.state_version == self.version:
             return self.state_file
         name = f"state-{tag}.pkl"
-        with open(self.directory / name, "wb") as f:
+        with open(self.sealed_directory / name, "wb") as f:
             pickle.dump(self.sealed_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
             f.flush()
             os.fsync(f.fileno())
@@ -206,20 +220,20 @@ class Segment:
         return name
 
     @classmethod
-    def load_sealed(cls, config: CollectionConfig, directory: Path, state_file: str) -> "Segment":
+    def load_sealed(cls, config: CollectionConfig, directory: Path, state_file: str) -> Segment:
         with open(directory / state_file, "rb") as f:
             segment = cls.open_sealed(config, directory, pickle.load(f))
         segment.state_file, segment.state_version = state_file, segment.version
         return segment
 
     def drop_old_states(self) -> None:
-        for path in self.directory.glob("state-*.pkl"):
+        for path in self.sealed_directory.glob("state-*.pkl"):
             if path.name != self.state_file:
                 path.unlink(missing_ok=True)
 
     def save_index(self, name: str, index: faiss.Index) -> None:
         """Persist a built graph next to the rows (atomically), then serve it memory-mapped."""
-        path = self.directory / _index_file(name)
+        path = self.sealed_directory / _index_file(name)
         tmp = path.with_suffix(".tmp")
         faiss.write_index(index, str(tmp))
         tmp.replace(path)
@@ -241,7 +255,7 @@ class Segment:
         }
 
     @classmethod
-    def from_export(cls, config: CollectionConfig, data: dict) -> "Segment":
+    def from_export(cls, config: CollectionConfig, data: dict) -> Segment:
         segment = cls(config)
         segment.append_export(data)
         return segment

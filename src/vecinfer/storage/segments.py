@@ -7,16 +7,18 @@ Queries see one mask over all points; searches fan out over segments and merge.
 from __future__ import annotations
 
 import bisect
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from vecinfer.domain.points import PointId, SparseVector
 from vecinfer.storage.segment import Segment
+from vecinfer.storage.sparse import SparseStore
 
 
 class SegmentSet:
-    def __init__(self, sealed: list[Segment], mutable: Segment):
+    def __init__(self, sealed: list[Segment], mutable: Segment) -> None:
         self.sealed = sealed
         self.mutable = mutable
         self._reindex()
@@ -70,6 +72,10 @@ class SegmentSet:
         offset = self.offset_of.get(point_id)
         return None if offset is None else self.locate(offset)[0]
 
+    def _holder(self, point_id: PointId) -> Segment:
+        """The segment of a point that exists (KeyError for one that does not)."""
+        return self.locate(self.offset_of[point_id])[0]
+
     def id_at(self, offset: int) -> PointId:
         segment, local = self.locate(offset)
         return segment.ids[local]
@@ -90,7 +96,7 @@ class SegmentSet:
         segment, local = self.locate(offset)
         return segment.payload(local)
 
-    def vector(self, offset: int, name: str):
+    def vector(self, offset: int, name: str) -> np.ndarray | SparseVector | None:
         segment, local = self.locate(offset)
         return segment.vector(local, name)
 
@@ -98,13 +104,13 @@ class SegmentSet:
         segment, local = self.locate(offset)
         return segment.has_vector(local, name)
 
-    def vectors(self, offset: int) -> dict:
+    def vectors(self, offset: int) -> dict[str, np.ndarray | SparseVector]:
         segment, local = self.locate(offset)
         return segment.vectors(local)
 
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any]) -> None:
+    def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any] | None) -> None:
         old = self.segment_of(point_id)
         if old is not None and old is not self.mutable:
             old.delete(point_id)
@@ -117,8 +123,8 @@ class SegmentSet:
             segment.delete(point_id)
             del self.offset_of[point_id]
 
-    def set_vector(self, point_id: PointId, name: str, vector) -> None:
-        segment = self.segment_of(point_id)
+    def set_vector(self, point_id: PointId, name: str, vector: np.ndarray | SparseVector | None) -> None:
+        segment = self._holder(point_id)
         if segment.sealed and vector is not None:
             # A sealed segment's rows are fixed: the point moves to the mutable segment.
             local = segment.offset_of[point_id]
@@ -129,7 +135,7 @@ class SegmentSet:
             segment.set_vector(point_id, name, vector)
 
     def set_payload(self, point_id: PointId, payload: dict[str, Any]) -> None:
-        self.segment_of(point_id).set_payload(point_id, payload)
+        self._holder(point_id).set_payload(point_id, payload)
 
     def memory_bytes(self) -> dict[str, int]:
         """Resident vector bytes: flat (in RAM) and memory-mapped (on disk, paged in on use)."""
@@ -138,7 +144,7 @@ class SegmentSet:
         return {"ram_vector_bytes": ram, "mmap_vector_bytes": mapped}
 
 
-def _merge_top(parts: list[tuple[np.ndarray, np.ndarray]], k: int, higher_is_better: bool):
+def _merge_top(parts: list[tuple[np.ndarray, np.ndarray]], k: int, higher_is_better: bool) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
     scores = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.float32)
     order = np.lexsort((offsets, -scores if higher_is_better else scores))[:k]
@@ -148,13 +154,13 @@ def _merge_top(parts: list[tuple[np.ndarray, np.ndarray]], k: int, higher_is_bet
 class DenseView:
     """One dense vector name across all segments."""
 
-    def __init__(self, segments: SegmentSet, name: str):
+    def __init__(self, segments: SegmentSet, name: str) -> None:
         self.segments = segments
         self.name = name
         self.params = segments.mutable.dense[name].params
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
-               full_scan_points: int = 0):
+               full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
         parts = []
         for segment, base in zip(self.segments.all, self.segments.bases):
             local_mask = mask[base : base + segment.size]
@@ -177,11 +183,11 @@ class DenseView:
 class SparseView:
     """One sparse vector name across all segments; IDF statistics are collection-wide."""
 
-    def __init__(self, segments: SegmentSet, name: str):
+    def __init__(self, segments: SegmentSet, name: str) -> None:
         self.segments = segments
         self.name = name
 
-    def _stores(self):
+    def _stores(self) -> list[tuple[SparseStore, int, int]]:
         return [(s.sparse[self.name], base, s.size) for s, base in zip(self.segments.all, self.segments.bases)]
 
     def idf_weights(self, query: SparseVector, corpus: np.ndarray | None) -> np.ndarray:
@@ -195,7 +201,7 @@ class SparseView:
         n32, df32, half = np.float32(n), dfs.astype(np.float32), np.float32(0.5)
         return np.log((n32 - df32 + half) / (df32 + half) + np.float32(1.0)).astype(np.float32)
 
-    def search(self, query: SparseVector, k: int, mask: np.ndarray, weights: np.ndarray):
+    def search(self, query: SparseVector, k: int, mask: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = []
         for store, base, size in self._stores():
             offsets, scores = store.search(query, k, mask[base : base + size], weights)

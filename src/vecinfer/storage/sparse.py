@@ -17,7 +17,7 @@ _EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
 
 
 class SparseStore:
-    def __init__(self):
+    def __init__(self) -> None:
         self.vectors: list[SparseVector | None] = []
         self.present = GrowableArray(np.bool_, False)
         # token -> {offset: value}; only live points are in here, so its size is the document
@@ -76,7 +76,7 @@ class SparseStore:
         n = int((self.present.view() & corpus[: self.present.size]).sum())
         return n, np.array([int(corpus[self.posting(t)[0]].sum()) for t in tokens], dtype=np.int64)
 
-    def _accumulate(self, query: SparseVector, weights: np.ndarray, size: int):
+    def _accumulate(self, query: SparseVector, weights: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros(size, dtype=np.float32)
         hit = np.zeros(size, dtype=np.bool_)
         # Ascending token order, f32 accumulation: the order Qdrant's exact scorer adds in.
@@ -91,7 +91,7 @@ class SparseStore:
         scores, _ = self._accumulate(query, weights, len(self.vectors))
         return scores[offsets]
 
-    def search(self, query: SparseVector, k: int, mask: np.ndarray, weights: np.ndarray):
+    def search(self, query: SparseVector, k: int, mask: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (offsets, scores) among masked points sharing at least one token with `query`."""
         scores, hit = self._accumulate(query, weights, len(self.vectors))
         candidates = np.flatnonzero(hit & mask[: len(hit)])

@@ -10,14 +10,15 @@ import os
 import pickle
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 _HEADER = struct.Struct("<II")
 
 
 class WriteAheadLog:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = path
         self._file = open(path, "ab")
 

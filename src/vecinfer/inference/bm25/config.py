@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ def _bad(option: str, problem: str) -> InvalidArgument:
     return InvalidArgument(f"Invalid BM25 config: option `{option}` {problem}")
 
 
-def _number(options: dict, key: str, default: float, check, rule: str) -> float:
+def _number(options: dict, key: str, default: float, check: Callable[[float], bool], rule: str) -> float:
     value = options.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _bad(key, f"must be a number {rule}, got {value!r}")
@@ -98,10 +99,11 @@ def _stemmer(options: dict, default_language: str | None) -> str | None:
         raise _bad("stemmer", 'must be {"type": "snowball", "language": "<language>"} or {"type": "none"}')
     if value["type"] == "none":
         return None
-    language = languages.stemmer_language(value.get("language")) if isinstance(value.get("language"), str) else None
+    requested = value.get("language")
+    language = languages.stemmer_language(requested) if isinstance(requested, str) else None
     if language is None:
         raise _bad("stemmer.language", f"must be one of: {', '.join(sorted(languages.STEMMER_LANGUAGES))} "
-                                       f"(or their ISO codes), got {value.get('language')!r}")
+                                       f"(or their ISO codes), got {requested!r}")
     return language
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 STOPWORD_ALIASES = {
@@ -41,7 +41,7 @@ def all_language_names() -> list[str]:
     return sorted(STOPWORD_LANGUAGES | STEMMER_LANGUAGES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def stopwords(language: str) -> tuple[str, ...]:
     data = json.loads((Path(__file__).parent / "data" / "stopwords.json").read_text())
     return tuple(data["languages"][language])

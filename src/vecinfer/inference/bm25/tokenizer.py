@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from py_rust_stemmers import SnowballStemmer
 
@@ -20,7 +20,7 @@ _ASCII_WORD = re.compile(r"[0-9A-Za-z]+")
 _CACHE_LIMIT = 200_000
 
 
-@lru_cache(maxsize=None)
+@cache
 def stemmer(language: str) -> SnowballStemmer:
     try:
         return SnowballStemmer(language)
@@ -38,7 +38,7 @@ def _fold(token: str) -> str:
 
 
 class Tokenizer:
-    def __init__(self, config: Bm25Config):
+    def __init__(self, config: Bm25Config) -> None:
         self.config = config
         self._stem = stemmer(config.stemmer).stem_word if config.stemmer else None
         self._processed: dict[str, str | None] = {}
@@ -88,7 +88,7 @@ class Tokenizer:
             return [t for t in map(self._process_cached, raw) if t is not None]
         lowest = self.config.min_token_len or 1
         highest = self.config.max_token_len
-        out = []
+        out: list[str] = []
         for r in raw:
             word = self._process(r, False)
             if word is None:
@@ -102,7 +102,7 @@ class Tokenizer:
         if self.config.tokenizer != "prefix":
             tokens = [t for t in map(self._process_cached, raw) if t is not None]
             return [t for t in tokens if t != _SENTINEL]
-        out = []
+        out: list[str] = []
         for r in raw:
             if not r:
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def _tables() -> dict:
     return json.loads((_DATA / "unicode_tables.json").read_text())
 
 
-def _char_class(ranges) -> str:
+def _char_class(ranges: Iterable[Sequence[int]]) -> str:
     return "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}" for a, b in ranges)
 
 
@@ -43,7 +44,7 @@ def _lower_map() -> dict[int, str]:
 
 
 class _RangeSet:
-    def __init__(self, ranges):
+    def __init__(self, ranges: Sequence[Sequence[int]]) -> None:
         self._starts = [a for a, _ in ranges]
         self._ends = [b for _, b in ranges]
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from vecinfer.config import Settings
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import Document, Image, InferenceInput
 from vecinfer.inference.backend import Embeddings, InferenceContext, ModelInfo, Purpose
-from vecinfer.inference.batcher import MicroBatcher
+from vecinfer.inference.batcher import BatchResults, MicroBatcher
 from vecinfer.inference.images import ImageLoader
 from vecinfer.inference.onnx.image_encoder import ImageEncoder
 from vecinfer.inference.onnx.manifest import Manifest
@@ -23,20 +27,20 @@ def _wrong_input(model: str, takes: str, item: InferenceInput) -> InvalidArgumen
     return InvalidArgument(f"Model {model} takes {takes}, not {_KIND_NAMES[type(item)]}")
 
 
-def _batcher(run, settings: Settings, name: str) -> MicroBatcher:
+def _batcher(run: Callable[[list[Any]], BatchResults], settings: Settings, name: str) -> MicroBatcher:
     return MicroBatcher(run, settings.inference_max_batch, settings.inference_max_wait_ms / 1000,
                         settings.inference_workers, name)
 
 
 class OnnxTextBackend:
-    def __init__(self, manifest: Manifest, settings: Settings):
+    def __init__(self, manifest: Manifest, settings: Settings) -> None:
         self.manifest = manifest
         self.settings = settings
         self.encoder = TextEncoder(manifest)
         self.info = ModelInfo(manifest.name, "dense", manifest.dimension, ("text",), manifest.source)
         self.batcher = _batcher(self._run, settings, manifest.name.split("/")[-1])
 
-    def _run(self, texts: list[str]) -> list:
+    def _run(self, texts: list[str]) -> list[tuple[np.ndarray, int]]:
         vectors, tokens = self.encoder.encode(texts)
         return list(zip(vectors, tokens))
 
@@ -55,7 +59,7 @@ class OnnxTextBackend:
 
 
 class OnnxImageBackend:
-    def __init__(self, manifest: Manifest, settings: Settings, images: ImageLoader):
+    def __init__(self, manifest: Manifest, settings: Settings, images: ImageLoader) -> None:
         self.manifest = manifest
         self.images = images
         self.encoder = ImageEncoder(manifest)
@@ -63,10 +67,12 @@ class OnnxImageBackend:
         self.batcher = _batcher(self.encoder.encode, settings, manifest.name.split("/")[-1])
 
     async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings:
+        items: list[Image] = []
         for item in inputs:
             if not isinstance(item, Image):
                 raise _wrong_input(self.info.name, "an image (Image)", item)
-        decoded = await asyncio.gather(*(self.images.load(item.image) for item in inputs))
+            items.append(item)
+        decoded = await asyncio.gather(*(self.images.load(item.image) for item in items))
         pixels = await asyncio.to_thread(lambda: [self.encoder.pixels(image) for image in decoded])
         vectors = await self.batcher.submit(pixels)
         return Embeddings(list(vectors), 0)

@@ -5,6 +5,8 @@ Weights use PyTorch's Linear layout ([out, in]); they are transposed once when a
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -13,7 +15,7 @@ OPSET = 17
 
 
 class GraphBuilder:
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         self.name = name
         self.nodes: list = []
         self.initializers: list = []
@@ -39,7 +41,8 @@ class GraphBuilder:
         self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
-    def op(self, op_type: str, *inputs: str, hint: str | None = None, **attrs) -> str:
+    def op(self, op_type: str, *inputs: str, hint: str | None = None, **attrs: Any) -> str:
+        # `attrs` are ONNX node attributes (ints, floats, int lists, ...), as helper.make_node takes them.
         out = self._fresh(hint or op_type.lower())
         self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
         return out

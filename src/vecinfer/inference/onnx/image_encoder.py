@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PIL import Image as PILImage
 
@@ -9,21 +11,22 @@ from vecinfer.inference.onnx.manifest import Manifest
 from vecinfer.inference.onnx.session import open_session
 
 
-def preprocess(image: PILImage.Image, size: int, mean, std) -> np.ndarray:
+def preprocess(image: PILImage.Image, size: int, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
     """Shortest side to `size` (bicubic), centre crop, RGB, scale to [0, 1], normalise: CHW."""
     width, height = image.size
     scale = size / min(width, height)
-    resized = image.resize((max(size, round(width * scale)), max(size, round(height * scale))), PILImage.BICUBIC)
+    resized = image.resize((max(size, round(width * scale)), max(size, round(height * scale))),
+                           PILImage.Resampling.BICUBIC)
     left = (resized.width - size) // 2
     top = (resized.height - size) // 2
     cropped = resized.crop((left, top, left + size, top + size))
-    array = np.asarray(cropped, dtype=np.float32) / 255.0
-    array = (array - np.array(mean, np.float32)) / np.array(std, np.float32)
-    return array.transpose(2, 0, 1)
+    scaled = np.asarray(cropped, dtype=np.float32) / 255.0
+    normalised = (scaled - np.array(mean, np.float32)) / np.array(std, np.float32)
+    return normalised.transpose(2, 0, 1)
 
 
 class ImageEncoder:
-    def __init__(self, manifest: Manifest, threads: int = 1):
+    def __init__(self, manifest: Manifest, threads: int = 1) -> None:
         self.manifest = manifest
         self.session = open_session(manifest.onnx, threads)
         self.input = self.session.get_inputs()[0].name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from vecinfer.inference.onnx.manifest import Manifest
 from vecinfer.inference.onnx.session import open_session
@@ -14,7 +14,7 @@ _GROUP = 32
 
 
 class TextEncoder:
-    def __init__(self, manifest: Manifest, threads: int = 1):
+    def __init__(self, manifest: Manifest, threads: int = 1) -> None:
         self.manifest = manifest
         self.session = open_session(manifest.onnx, threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
@@ -40,7 +40,7 @@ class TextEncoder:
             out[group] = self._run([encodings[i] for i in group])
         return out, tokens
 
-    def _run(self, batch) -> np.ndarray:
+    def _run(self, batch: list[Encoding]) -> np.ndarray:
         width = self.manifest.pad_to or max(len(e.ids) for e in batch)
         ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)

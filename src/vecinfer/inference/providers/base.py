@@ -27,6 +27,18 @@ class Call:
     body: dict[str, Any]
 
 
+def text_of(item: InferenceInput) -> str:
+    """The text of an input that ProviderBackend has checked to be a Document."""
+    assert isinstance(item, Document), f"expected a Document, got {type(item).__name__}"
+    return item.text
+
+
+def image_of(item: InferenceInput) -> Any:
+    """The `image` value (any JSON; ImageLoader validates it) of an input checked to be an Image."""
+    assert isinstance(item, Image), f"expected an Image, got {type(item).__name__}"
+    return item.image
+
+
 def passthrough(options: dict[str, Any], reserved: tuple[str, ...]) -> dict[str, Any]:
     """The caller's options that go to the provider as they are (`dimensions`, `task`, ...);
     fields vecinfer fills itself are not taken from options."""
@@ -50,7 +62,8 @@ class Adapter(Protocol):
 
 
 class ProviderBackend:
-    def __init__(self, adapter: Adapter, base_url: str, settings: Settings, http: HttpClients, images: ImageLoader):
+    def __init__(self, adapter: Adapter, base_url: str, settings: Settings, http: HttpClients,
+                 images: ImageLoader) -> None:
         self.adapter = adapter
         self.base_url = base_url.rstrip("/")
         self.settings = settings

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vecinfer.domain.inference import Image
-from vecinfer.inference.providers.base import Call, passthrough
+from vecinfer.domain.inference import Image, InferenceInput
+from vecinfer.inference.backend import Purpose
+from vecinfer.inference.images import ImageLoader
+from vecinfer.inference.providers.base import Call, passthrough, text_of
 
 # Models that take a retrieval `task`; it is set from the operation unless given.
 _TASK_MODELS = ("jina-embeddings-v3", "jina-embeddings-v4", "jina-clip-v2")
@@ -29,14 +31,16 @@ class JinaAdapter:
     def batch_limit(self, kind: str) -> int:
         return 2048
 
-    async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
+    async def build(self, model: str, items: list[InferenceInput], options: dict[str, Any], purpose: Purpose,
+                    images: ImageLoader) -> Call:
         body = passthrough(options, _RESERVED)
         if model in _TASK_MODELS:
             body.setdefault("task", _TASKS[purpose])
+        inputs: list[dict[str, str]] | list[str]
         if "clip" in model or any(isinstance(item, Image) for item in items):
-            inputs = [{"image": _image_input(item.image)} if isinstance(item, Image) else {"text": item.text} for item in items]
+            inputs = [{"image": _image_input(item.image)} if isinstance(item, Image) else {"text": text_of(item)} for item in items]
         else:
-            inputs = [item.text for item in items]
+            inputs = [text_of(item) for item in items]
         body.update({"model": model, "input": inputs, "embedding_type": "float"})
         return Call("/embeddings", body)
 

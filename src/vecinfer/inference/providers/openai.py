@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vecinfer.inference.providers.base import Call, passthrough
+from vecinfer.domain.inference import InferenceInput
+from vecinfer.inference.backend import Purpose
+from vecinfer.inference.images import ImageLoader
+from vecinfer.inference.providers.base import Call, passthrough, text_of
 
 _RESERVED = ("model", "input", "encoding_format")
 
@@ -18,9 +21,10 @@ class OpenAIAdapter:
     def batch_limit(self, kind: str) -> int:
         return 2048  # inputs per request
 
-    async def build(self, model: str, items, options: dict[str, Any], purpose, images) -> Call:
+    async def build(self, model: str, items: list[InferenceInput], options: dict[str, Any], purpose: Purpose,
+                    images: ImageLoader) -> Call:
         body = passthrough(options, _RESERVED)
-        body.update({"model": model, "input": [item.text for item in items], "encoding_format": "float"})
+        body.update({"model": model, "input": [text_of(item) for item in items], "encoding_format": "float"})
         return Call("/embeddings", body)
 
     def parse(self, response: dict, count: int) -> tuple[list[list[float]], int]:

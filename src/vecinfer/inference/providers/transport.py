@@ -54,7 +54,7 @@ def _message(body: str) -> str:
 
 
 class _Retryable(Exception):
-    def __init__(self, error: Exception, retry_after: float | None):
+    def __init__(self, error: Exception, retry_after: float | None) -> None:
         self.error = error
         self.retry_after = retry_after
 
@@ -81,7 +81,8 @@ async def post_json(session: aiohttp.ClientSession, url: str, headers: dict[str,
             await asyncio.sleep(wait)
 
 
-async def _once(session, url, headers, body, timeout: float, who: str) -> dict:
+async def _once(session: aiohttp.ClientSession, url: str, headers: dict[str, str], body: dict[str, Any],
+                timeout: float, who: str) -> dict:
     try:
         async with session.post(url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
             text = await response.text()
