@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and runs every check: generated code fresh, buf lint, all tests.
+# Sets up a fresh machine and runs every check: generated code fresh, buf lint, ruff, mypy, all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -12,4 +12,6 @@ if [ ! -f tests/js/node_modules/@qdrant/js-client-rest/package.json ]; then
 fi
 .tools/node_modules/.bin/buf lint
 echo "buf lint: ok"
+.venv/bin/ruff check src tests scripts
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

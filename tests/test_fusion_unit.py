@@ -19,7 +19,6 @@ def test_rrf_weights_scale_rank():
 
 
 def test_dbsf_uses_sample_std_and_three_sigma():
-    scores = [1.0, 2.0, 4.0]
     mean = 7 / 3
     std = (((1 - mean) ** 2 + (2 - mean) ** 2 + (4 - mean) ** 2) / 2) ** 0.5
     fused = dict(dbsf([[(1, 4.0), (2, 2.0), (3, 1.0)], [(9, 5.0)]]))

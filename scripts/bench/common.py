@@ -41,7 +41,7 @@ class Server:
                 return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("server exited during start-up")
+                    raise RuntimeError("server exited during start-up") from None
                 time.sleep(0.2)
         raise RuntimeError("server did not start")
 

@@ -375,7 +375,7 @@ def main() -> None:
         print(f"running {worker} ...", flush=True)
         out = subprocess.run([sys.executable, __file__, "--worker", worker, "--n", str(args.n), "--queries", str(args.queries)],
                              capture_output=True, text=True)
-        line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+        line = next((row for row in out.stdout.splitlines() if row.startswith("RESULT ")), None)
         if line is None:
             print(out.stdout[-2000:], out.stderr[-3000:])
             return None

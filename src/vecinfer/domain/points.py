@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class SparseVector:
             raise InvalidArgument("Sparse vector indices must be unique")
         if len(idx) and (idx.min() < 0 or idx.max() > 0xFFFFFFFF):
             raise InvalidArgument("Sparse vector indices must fit in uint32")
+        if not np.all(np.isfinite(val)):
+            raise InvalidArgument("Sparse vector values must be finite float32 numbers")
         return SparseVector(idx.astype(np.uint32), val)
 
 
@@ -146,3 +149,23 @@ class DeleteFieldIndex:
 
 
 CollectionOperation = Union[WriteOperation, CreateFieldIndex, DeleteFieldIndex]
+
+
+# Deepest nesting of lists and objects a stored payload may have (protobuf's own recursion
+# limit, so both doors accept the same payloads).
+MAX_PAYLOAD_DEPTH = 100
+
+
+def check_payload(payload: dict[str, Any], where: str) -> None:
+    """Payload values must be JSON that every client can read back: finite numbers only,
+    nested at most MAX_PAYLOAD_DEPTH levels."""
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidArgument(f"{where}: payload numbers must be finite, got {value}")
+        if isinstance(value, (dict, list)):
+            if depth > MAX_PAYLOAD_DEPTH:
+                raise InvalidArgument(f"{where}: payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)

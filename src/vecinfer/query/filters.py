@@ -235,6 +235,9 @@ def filter_mask(segments: SegmentSet, flt: Filter | None) -> np.ndarray:
 # column (numpy arrays, rebuilt when the segment changes); everything else falls back to
 # checking the points one by one. Both give the same answers.
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
 class _Column:
     def __init__(self, segment: Segment, key: str) -> None:
         n = segment.size
@@ -253,6 +256,9 @@ class _Column:
                 self.is_bool[offset] = True
                 self.ints[offset] = int(value)
             elif isinstance(value, int):
+                if not _INT64_MIN <= value <= _INT64_MAX:  # JSON allows it; int64 columns do not
+                    self.scalar = False
+                    return
                 self.is_int[offset] = True
                 self.ints[offset] = value
                 self.numbers[offset] = value

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from vecinfer.domain.collections import CollectionConfig
-from vecinfer.domain.errors import AlreadyExists, InvalidArgument, collection_not_found
+from vecinfer.domain.errors import AlreadyExists, InvalidArgument, ValidationFailed, collection_not_found
 from vecinfer.storage.collection import CONFIG_FILE, Collection
 from vecinfer.storage.optimizer import Optimizer
 
@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 _NAME_RE = re.compile(r"^[^/\\\0:*?\"<>|]{1,255}$")
 COLLECTIONS_DIR = "collections"
+# A collection's folder name: file systems allow 255 bytes.
+_MAX_DIRNAME_BYTES = 255
 
 
 class Catalog:
@@ -53,6 +55,11 @@ class Catalog:
         if not name or not _NAME_RE.match(name) or name in (".", ".."):
             raise InvalidArgument(
                 f"Wrong input: collection_name {name!r} is not valid: use 1-255 characters without / \\ : * ? \" < > |"
+            )
+        if len(_encode(name).encode()) > _MAX_DIRNAME_BYTES:
+            raise ValidationFailed(
+                "collection_name", f"is too long: it must fit in {_MAX_DIRNAME_BYTES} bytes of UTF-8 "
+                "(names starting with `.` or `c-` count twice)"
             )
         with self._lock:
             if name in self._collections:

@@ -24,7 +24,7 @@ from vecinfer.domain.collections import CollectionConfig, CollectionInfo, Collec
 from vecinfer.domain.errors import InvalidArgument, NotFound
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
-from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue
+from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue, check_payload
 from vecinfer.domain.query import SearchParams
 from vecinfer.query.filters import PointView, check_filter, filter_mask, leaf_values
 from vecinfer.storage import config_file
@@ -175,10 +175,23 @@ class Collection:
     def _prepare_all(self, operations: list[ops.CollectionOperation]) -> list[ops.CollectionOperation]:
         # Ids as they will stand after the earlier operations of this same request.
         known = _IdTracker(self.segments.offset_of)
-        return [self._prepare(op, known) for op in operations]
+        prepared = [self._prepare(op, known) for op in operations]
+        for op in prepared:
+            self._try_filters(op)
+        return prepared
+
+    def _try_filters(self, op: ops.CollectionOperation) -> None:
+        """Evaluate the operation's filters once before it is logged: applying a logged
+        operation must not fail, or the log would hold a write that is only half applied."""
+        selector = getattr(op, "selector", None)
+        for flt in (getattr(op, "update_filter", None), selector.filter if selector is not None else None):
+            if flt is not None:
+                filter_mask(self.segments, flt)
 
     def _prepare(self, op: ops.CollectionOperation, known: _IdTracker) -> ops.CollectionOperation:
         if isinstance(op, ops.Upsert):
+            for p in op.points:
+                check_payload(p.payload, f"point {p.id}")
             points = [ops.Point(p.id, self.prepare_vectors(p.vectors, p.id), p.payload) for p in op.points]
             for p in points:
                 known.add(p.id)
@@ -201,6 +214,8 @@ class Collection:
                 for point_id in op.selector.ids:
                     known.remove(point_id)
             return op
+        if isinstance(op, (ops.SetPayload, ops.OverwritePayload)):
+            check_payload(op.payload, "payload")
         if isinstance(op, ops.SetPayload) and op.key is not None and not op.key:
             raise InvalidArgument("set_payload: `key` must be a non-empty JSON path, or left unset")
         return op

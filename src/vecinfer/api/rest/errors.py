@@ -68,6 +68,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if isinstance(exc, errors.ResourceExhausted) and exc.retry_after is not None:
             headers = {"Retry-After": str(math.ceil(exc.retry_after))}
         return error_response(status_of(exc), message_of(exc), started, headers)
+    except RecursionError:
+        metrics.REJECTED.labels("rest", "400").inc()
+        return error_response(400, "Format error in JSON body: the body is nested too deeply", started)
     except web.HTTPRequestEntityTooLarge:
         return error_response(400, f"Format error in JSON body: the body is larger than "
                                    f"{request.app._client_max_size} bytes (VECINFER_REST_MAX_REQUEST_MB)", started)

@@ -107,7 +107,7 @@ def add_routes(app: web.Application, points: PointOperations) -> None:
         answer = await points.query_batch(req.context(request, params), request.match_info["name"], requests)
         return envelope(answer, [{"points": [scored(p) for p in result]} for result in answer.result])
 
-    base = "/collections/{name}/points"
+    base = "/collections/{name:[^/]+}/points"
     app.router.add_put(base, _write(writes.upsert, points.upsert))
     app.router.add_post(base, retrieve)
     app.router.add_post(f"{base}/delete", _write(writes.delete_points, points.delete))
@@ -122,4 +122,4 @@ def add_routes(app: web.Application, points: PointOperations) -> None:
     app.router.add_post(f"{base}/count", count)
     app.router.add_post(f"{base}/query", query)
     app.router.add_post(f"{base}/query/batch", query_batch)
-    app.router.add_get(base + "/{id}", get_point)
+    app.router.add_get(base + "/{id:[^/]+}", get_point)

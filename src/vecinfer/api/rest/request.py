@@ -34,13 +34,13 @@ def query_params(request: web.Request) -> QueryParams:
         wait = text == "true"
     timeout = None
     if "timeout" in q:
-        if not q["timeout"].isdigit() or int(q["timeout"]) < 1:
+        if not (q["timeout"].isascii() and q["timeout"].isdigit()) or int(q["timeout"]) < 1:
             raise _query_error("timeout", f"expected a whole number of seconds of at least 1, got {q['timeout']!r}")
         timeout = int(q["timeout"])
     if "ordering" in q and q["ordering"] not in ("weak", "medium", "strong"):
         raise _query_error("ordering", f"expected weak, medium or strong, got {q['ordering']!r}")
     if "consistency" in q and q["consistency"] not in ("", "majority", "quorum", "all"):
-        if not q["consistency"].isdigit() or int(q["consistency"]) < 1:
+        if not (q["consistency"].isascii() and q["consistency"].isdigit()) or int(q["consistency"]) < 1:
             raise _query_error("consistency", f"expected a number of at least 1, majority, quorum or all, "
                                               f"got {q['consistency']!r}")
     return QueryParams(wait, timeout)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
+import numpy as np
 from aiohttp import web
 
 from vecinfer.api.rest.convert.vectors import vectors_out
 from vecinfer.domain.query import Record, ScoredPoint
 from vecinfer.domain.results import Answer, UpdateResult
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _finite(score: float) -> float:
+    """Scores that overflowed float32 are clamped: JSON has no infinity."""
+    if math.isnan(score):
+        return 0.0
+    return max(-_FLOAT32_MAX, min(_FLOAT32_MAX, score))
 
 
 def envelope(answer: Answer[Any], result: Any) -> web.Response:
@@ -34,7 +45,7 @@ def record(point: Record) -> dict[str, Any]:
 
 def scored(point: ScoredPoint) -> dict[str, Any]:
     # Versions are not tracked per point; 0 is what Qdrant gives score-less results too.
-    out: dict[str, Any] = {"id": point.id, "version": 0, "score": point.score}
+    out: dict[str, Any] = {"id": point.id, "version": 0, "score": _finite(point.score)}
     if point.payload is not None:
         out["payload"] = point.payload
     if point.vectors is not None:

@@ -35,7 +35,7 @@ def point_id(node: Node) -> PointId:
 
 def point_id_in_path(text: str) -> PointId:
     """Path ids may also be numeric strings (`/points/7`)."""
-    if text.isdigit() and int(text) <= U64_MAX:
+    if text.isascii() and text.isdigit() and int(text) <= U64_MAX:
         return int(text)
     try:
         return str(uuid.UUID(text))

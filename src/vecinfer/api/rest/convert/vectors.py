@@ -54,6 +54,8 @@ def sparse(node: Node) -> SparseVector:
         node.invalid(f"has {len(index_list)} indices but {len(value_array)} values: they must match")
     if len(set(index_list)) != len(index_list):
         indices.invalid("must be unique")
+    if not np.all(np.isfinite(value_array)):
+        values.invalid("must be finite float32 numbers")
     return SparseVector(np.asarray(index_list, dtype=np.uint32), value_array)
 
 
