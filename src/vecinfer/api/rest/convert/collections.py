@@ -78,7 +78,7 @@ def _dense(node: Node, label: str) -> DenseVectorParams:
         distance.fail("\"Cosine\", \"Dot\", \"Euclid\" or \"Manhattan\"")
 
 
-def _hnsw(node: Node, base: HnswConfig) -> dict[str, int]:
+def _hnsw(node: Node) -> dict[str, int]:
     fields = node.fields(_HNSW_KEYS, "an hnsw_config object")
     _refuse(fields, _HNSW_KEYS - set(_HNSW_SUPPORTED), "hnsw_config.")
     out = {name: n.integer() for name in _HNSW_SUPPORTED if (n := fields.get(name)) is not None}
@@ -135,7 +135,7 @@ def collection_config(node: Node) -> CollectionConfig:
     hnsw = HnswConfig()
     hnsw_node = fields.get("hnsw_config")
     if hnsw_node is not None:
-        hnsw = HnswConfig(**{**vars(hnsw), **_hnsw(hnsw_node, hnsw)})
+        hnsw = HnswConfig(**{**vars(hnsw), **_hnsw(hnsw_node)})
     optimizers = OptimizersConfig()
     optimizers_node = fields.get("optimizers_config", "optimizer_config")
     if optimizers_node is not None:
@@ -157,7 +157,7 @@ def collection_update(node: Node) -> CollectionUpdate:
     if metadata is not None and not metadata.is_object:
         metadata.fail("an object")
     return CollectionUpdate(
-        hnsw=_hnsw(hnsw_node, HnswConfig()) if hnsw_node is not None else None,
+        hnsw=_hnsw(hnsw_node) if hnsw_node is not None else None,
         optimizers=_optimizers(optimizers_node) if optimizers_node is not None else None,
         metadata=dict(metadata.value) if metadata is not None else None,
     )

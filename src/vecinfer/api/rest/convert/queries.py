@@ -47,7 +47,7 @@ def query(node: Node) -> QueryKind:
             weights = () if weights_node is None else tuple(float(w) for w in weights_node.numbers())
             return Fusion("rrf", k=k, weights=weights)
         for key, feature in _NOT_YET.items():
-            if keys == {key} and not (key == "text" and "model" in keys):
+            if keys == {key}:
                 raise Unimplemented(feature)
     try:
         vector, point_id = vector_input(node)
