@@ -34,6 +34,28 @@ class Settings:
     log_level: str = "INFO"
     # Largest REST request body (Qdrant's service.max_request_size_mb).
     rest_max_request_mb: int = 32
+    # Largest gRPC message, either way.
+    grpc_max_message_mb: int = 64
+
+    # Authentication (Qdrant's service.api_key / read_only_api_key): when set, every request
+    # but the health endpoints must carry one of them (`api-key` metadata or header, or
+    # `Authorization: Bearer`); the read-only key may not write.
+    api_key: str = ""
+    read_only_api_key: str = ""
+    # TLS on both doors: certificate chain and key (PEM); with a CA, clients must present a
+    # certificate it signed.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+
+    # Bounds on one request, checked before any work starts.
+    max_points_per_request: int = 100_000
+    max_limit: int = 100_000  # query/scroll `limit` and `offset`
+    max_hnsw_ef: int = 100_000
+    max_hnsw_m: int = 256
+    max_hnsw_ef_construct: int = 10_000
+    max_filter_depth: int = 64
+    max_prefetch_depth: int = 64
 
     # Local models: extra ONNX model folders, and where prepared graphs are cached.
     models_dir: Path | None = None
@@ -43,8 +65,11 @@ class Settings:
     inference_max_wait_ms: float = 5.0
     # Batches that run at once per model (one core each).
     inference_workers: int = max(1, os.cpu_count() or 1)
-    # Text longer than this many characters is refused before tokenisation.
+    # Text longer than this many characters is refused before tokenisation (every model, BM25 too).
     max_text_chars: int = 1_000_000
+    # Inference objects, and their characters in all, that one request may carry.
+    max_inference_inputs: int = 10_000
+    max_request_text_chars: int = 10_000_000
 
     # Image inputs.
     image_max_bytes: int = 20 << 20
