@@ -40,9 +40,15 @@ def main(argv: list[str] | None = None) -> None:
         settings = _settings(args)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+        from vecinfer.api.server import StartupFailed
         from vecinfer.api.server import serve as run_server
+        from vecinfer.storage.catalog import StorageInUse
 
-        asyncio.run(run_server(settings))
+        try:
+            asyncio.run(run_server(settings))
+        except (StorageInUse, StartupFailed) as exc:
+            logging.getLogger("vecinfer").error("vecinfer cannot start: %s", exc)
+            raise SystemExit(2) from None
     elif args.command == "models":
         from vecinfer.inference.loading import describe_models
 

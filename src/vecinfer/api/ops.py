@@ -19,6 +19,10 @@ def add_routes(app: web.Application, service: Service) -> None:
     async def readyz(request: web.Request) -> web.Response:
         # Storage is loaded before the port opens; models are warm once warm_up has run.
         if service.ready:
+            quarantined = service.catalog.quarantined
+            if quarantined:
+                detail = "; ".join(f"{name}: {problem}" for name, problem in sorted(quarantined.items()))
+                return web.Response(text=f"all shards are ready; quarantined collections (not served): {detail}")
             return web.Response(text="all shards are ready")
         return web.Response(status=503, text="some shards are not ready: local models are still warming up")
 

@@ -40,16 +40,23 @@ SERVICE_NAMES = (
     reflection.SERVICE_NAME,
 )
 
-_GRPC_OPTIONS = [
-    # Batches of points with large vectors exceed grpcio's 4 MiB default.
-    ("grpc.max_receive_message_length", -1),
-    ("grpc.max_send_message_length", -1),
-]
+class StartupFailed(Exception):
+    """The server cannot start (a port is taken); the message says why."""
+
+
+def _grpc_options(settings: Settings) -> list[tuple[str, int]]:
+    limit = settings.grpc_max_message_mb << 20
+    return [
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", limit),
+        # A second server on a taken port must fail, not share it.
+        ("grpc.so_reuseport", 0),
+    ]
 
 
 async def serve(settings: Settings) -> None:
     service = Service(settings)
-    server = grpc.aio.server(options=_GRPC_OPTIONS)
+    server = grpc.aio.server(options=_grpc_options(settings))
     qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
     collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
     points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
@@ -57,7 +64,11 @@ async def serve(settings: Settings) -> None:
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(SERVICE_NAMES, server)
     address = f"{settings.host}:{settings.grpc_port}"
-    server.add_insecure_port(address)
+    try:
+        server.add_insecure_port(address)
+    except RuntimeError:
+        await service.close()
+        raise StartupFailed(f"cannot listen for gRPC on {address}: the port is taken or the address is wrong") from None
     await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
 
@@ -65,7 +76,13 @@ async def serve(settings: Settings) -> None:
     ops.add_routes(rest, service)
     runner = web.AppRunner(rest, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.http_port).start()
+    try:
+        await web.TCPSite(runner, settings.host, settings.http_port).start()
+    except OSError as exc:
+        await server.stop(0)
+        await runner.cleanup()
+        await service.close()
+        raise StartupFailed(f"cannot listen for REST on {settings.host}:{settings.http_port}: {exc.strerror}") from None
 
     log.info(
         "vecinfer %s serving gRPC on %s, REST on %s:%d, storage at %s (%d collections)",

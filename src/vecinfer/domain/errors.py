@@ -50,6 +50,10 @@ class ResourceExhausted(VecinferError):
         self.retry_after = retry_after
 
 
+class InsufficientStorage(ResourceExhausted):
+    """The disk is full (RESOURCE_EXHAUSTED / 507); reads go on, writes may be retried."""
+
+
 class Unavailable(VecinferError):
     """A service we depend on cannot be reached (UNAVAILABLE / 503)."""
 

@@ -52,13 +52,15 @@ class Service:
         yield "app_info", "vecinfer and the Qdrant API version it answers", {"name": "vecinfer"}, 1.0
         yield "collections_total", "Number of collections", {}, float(len(self.catalog.names()))
         yield "vecinfer_ready", "1 once storage is loaded and local models are warm", {}, float(self.ready)
+        yield ("vecinfer_quarantined_collections", "Collections whose files did not load (kept, not served)", {},
+               float(len(self.catalog.quarantined)))
         optimizer = self.catalog.optimizer
         yield ("vecinfer_optimizer_queued_collections", "Collections waiting for the optimizer", {},
                float(optimizer.queued()))
         for name in self.catalog.names():
             try:
                 collection = self.catalog.get(name)
-            except Exception:  # deleted while we looked
+            except Exception:  # deleted while we looked, or quarantined
                 continue
             segments = collection.segments
             labels = {"collection": name}

@@ -1,60 +1,110 @@
-"""All collections under one storage directory: create, open on start, delete."""
+"""All collections under one storage directory: create, open on start, delete.
+
+Startup never deletes what it does not understand: a collection whose files do not load is
+quarantined (kept as it is, reported, its requests answered UNAVAILABLE) while the others
+serve. One process at a time owns the folder (an exclusive lock on `.lock`).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import re
 import shutil
 import threading
+import uuid
 from pathlib import Path
 
 from vecinfer.domain.collections import CollectionConfig
-from vecinfer.domain.errors import AlreadyExists, InvalidArgument, ValidationFailed, collection_not_found
+from vecinfer.domain.errors import AlreadyExists, InvalidArgument, Unavailable, ValidationFailed, collection_not_found
 from vecinfer.storage.collection import CONFIG_FILE, Collection
+from vecinfer.storage.config_file import sync_file
 from vecinfer.storage.optimizer import Optimizer
+from vecinfer.storage.wal import storage_error
 
 log = logging.getLogger(__name__)
 
-_NAME_RE = re.compile(r"^[^/\\\0:*?\"<>|]{1,255}$")
+# Qdrant's rule for new names, plus no control characters (they would forge log lines).
+_NAME_RE = re.compile(r"^[^/\\\0:*?\"<>|\x00-\x1f\x7f]{1,255}$")
 COLLECTIONS_DIR = "collections"
+# Deleted collections are renamed here first (atomic), then removed.
+TRASH_DIR = "trash"
+LOCK_FILE = ".lock"
 # A collection's folder name: file systems allow 255 bytes.
 _MAX_DIRNAME_BYTES = 255
 
 
+class StorageInUse(Exception):
+    """Another process holds the storage folder."""
+
+
 class Catalog:
     def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock_folder(root)
         self.root = root / COLLECTIONS_DIR
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(exist_ok=True)
+        self._trash = root / TRASH_DIR
+        shutil.rmtree(self._trash, ignore_errors=True)  # deletes that were acknowledged already
         self._checkpoint_bytes = checkpoint_bytes
         self._lock = threading.Lock()
         self._collections: dict[str, Collection] = {}
+        # Collections that did not load: name -> what is wrong (for logs, /readyz and errors).
+        self.quarantined: dict[str, str] = {}
         self.optimizer = Optimizer()
         for entry in sorted(self.root.iterdir()):
-            if (entry / CONFIG_FILE).exists():
-                name = _decode(entry.name)
-                collection = Collection.open(name, entry, checkpoint_bytes, self.optimizer.schedule)
-                self._collections[name] = collection
-                self.optimizer.schedule(collection)
-            elif entry.is_dir():
-                # A create that crashed before its config landed: nothing was acknowledged.
-                shutil.rmtree(entry, ignore_errors=True)
+            self._open(entry)
+
+    def _open(self, entry: Path) -> None:
+        try:
+            name = _decode(entry.name)
+        except ValueError:
+            log.error("storage: %s is not a collection folder vecinfer made; left alone", entry)
+            return
+        if not entry.is_dir():
+            log.error("storage: %s is not a folder; left alone", entry)
+            return
+        if not (entry / CONFIG_FILE).exists():
+            if not any(entry.iterdir()):
+                entry.rmdir()  # a create that stopped before its config landed: nothing to lose
+                return
+            self._quarantine(name, f"{entry / CONFIG_FILE} is missing")
+            return
+        try:
+            collection = Collection.open(name, entry, self._checkpoint_bytes, self.optimizer.schedule)
+        except Exception as exc:
+            log.exception("storage: collection %s does not load", name)
+            self._quarantine(name, f"{type(exc).__name__}: {exc}")
+            return
+        self._collections[name] = collection
+        self.optimizer.schedule(collection)
+
+    def _quarantine(self, name: str, problem: str) -> None:
+        log.error("storage: collection %s is quarantined (its files are kept as they are): %s", name, problem)
+        self.quarantined[name] = problem
 
     def names(self) -> list[str]:
-        return sorted(self._collections)
+        return sorted([*self._collections, *self.quarantined])
 
     def exists(self, name: str) -> bool:
-        return name in self._collections
+        return name in self._collections or name in self.quarantined
 
     def get(self, name: str) -> Collection:
-        try:
-            return self._collections[name]
-        except KeyError:
-            raise collection_not_found(name) from None
+        collection = self._collections.get(name)
+        if collection is not None:
+            return collection
+        problem = self.quarantined.get(name)
+        if problem is not None:
+            raise Unavailable(f"Collection `{name}` is quarantined: its files did not load ({problem}); "
+                              "see the server log, repair or delete it")
+        raise collection_not_found(name)
 
     def create(self, name: str, config: CollectionConfig) -> Collection:
         if not name or not _NAME_RE.match(name) or name in (".", ".."):
             raise InvalidArgument(
-                f"Wrong input: collection_name {name!r} is not valid: use 1-255 characters without / \\ : * ? \" < > |"
+                "Wrong input: collection_name is not valid: use 1-255 characters without / \\ : * ? \" < > | "
+                "and without control characters"
             )
         if len(_encode(name).encode()) > _MAX_DIRNAME_BYTES:
             raise ValidationFailed(
@@ -62,28 +112,55 @@ class Catalog:
                 "(names starting with `.` or `c-` count twice)"
             )
         with self._lock:
-            if name in self._collections:
+            if name in self._collections or name in self.quarantined:
                 raise AlreadyExists(f"Wrong input: Collection `{name}` already exists!")
-            collection = Collection.create(name, self.root / _encode(name), config, self._checkpoint_bytes,
-                                           self.optimizer.schedule)
+            path = self.root / _encode(name)
+            try:
+                collection = Collection.create(name, path, config, self._checkpoint_bytes, self.optimizer.schedule)
+            except OSError as exc:
+                shutil.rmtree(path, ignore_errors=True)  # never acknowledged
+                raise storage_error(exc, f"creating collection `{name}`") from None
             self._collections[name] = collection
             return collection
 
     def delete(self, name: str) -> bool:
+        """Stop the collection, move its folder out of the way in one rename, then remove it."""
         with self._lock:
             collection = self._collections.pop(name, None)
-        if collection is None:
-            return False
-        with collection.lock:
-            collection.wal.close()
-            collection.closed = True
-            shutil.rmtree(collection.path)
+            was_quarantined = self.quarantined.pop(name, None) is not None
+            if collection is None and not was_quarantined:
+                return False
+            path = self.root / _encode(name)
+            if collection is not None:
+                with collection.lock:
+                    collection.closed = True  # the optimizer drops its work on it
+                    collection.wal.close()
+            self._trash.mkdir(exist_ok=True)
+            target = self._trash / f"{uuid.uuid4().hex}"
+            os.rename(path, target)
+            sync_file(self.root)
+        shutil.rmtree(target, ignore_errors=True)
         return True
 
     def close(self) -> None:
         self.optimizer.stop()
         for collection in self._collections.values():
             collection.close()
+        os.close(self._lock_fd)
+
+
+def _lock_folder(root: Path) -> int:
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise StorageInUse(f"storage folder {root.resolve()} is in use by another vecinfer process "
+                           f"(pid {holder}); give each server its own --storage-dir") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 def _encode(name: str) -> str:

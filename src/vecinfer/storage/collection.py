@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import pickle
 import shutil
 import uuid
@@ -21,7 +22,7 @@ import numpy as np
 
 from vecinfer.domain import points as ops
 from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate, Distance, PayloadIndexInfo
-from vecinfer.domain.errors import InvalidArgument, NotFound
+from vecinfer.domain.errors import InvalidArgument, NotFound, collection_not_found
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue, check_payload
@@ -31,7 +32,9 @@ from vecinfer.storage import config_file
 from vecinfer.storage.locks import ReadWriteLock
 from vecinfer.storage.segment import Segment
 from vecinfer.storage.segments import SegmentSet
-from vecinfer.storage.wal import WriteAheadLog
+from vecinfer.storage.wal import CorruptLog, WriteAheadLog, storage_error
+
+log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 SNAPSHOT_FILE = "snapshot.pkl"
@@ -55,6 +58,10 @@ class SearchOptions(TypedDict):
 OnChange = Callable[["Collection"], None]
 
 
+class CollectionDamaged(Exception):
+    """The collection's files do not load; it is quarantined, never repaired by deleting."""
+
+
 class Collection:
     def __init__(self, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int,
                  on_change: OnChange | None = None) -> None:
@@ -70,13 +77,24 @@ class Collection:
         self.on_change = on_change or (lambda collection: None)
         self.closed = False
         self.optimizing = False  # set by the optimizer while it has work queued for us
-        self._load()
+        has_snapshot = self._load()
         self.wal = WriteAheadLog(path / WAL_FILE)
-        for seq, operations in self.wal.replay():
-            if seq > self.seq:
-                for operation in operations:
-                    self._apply(operation)
-                self.seq = seq
+        try:
+            first = True
+            for seq, operations in self.wal.replay():
+                if first and not has_snapshot and seq > 1:
+                    raise CollectionDamaged(f"{path / SNAPSHOT_FILE} is missing: the log starts at operation {seq}")
+                first = False
+                if seq > self.seq:
+                    for operation in operations:
+                        self._apply(operation)
+                    self.seq = seq
+        except CorruptLog as exc:
+            self.wal.close()
+            raise CollectionDamaged(str(exc)) from None
+        except BaseException:
+            self.wal.close()
+            raise
 
     @classmethod
     def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int,
@@ -92,9 +110,13 @@ class Collection:
 
     # ------------------------------------------------------------------ durability
 
-    def _load(self) -> None:
+    def _load(self) -> bool:
+        """Load the snapshot, if there is one; says whether there was."""
         snapshot = self.path / SNAPSHOT_FILE
         referenced: set[str] = set()
+        segments_dir = self.path / SEGMENTS_DIR
+        if not snapshot.exists() and segments_dir.exists() and any(segments_dir.iterdir()):
+            raise CollectionDamaged(f"{snapshot} is missing but {segments_dir} holds segments")
         if snapshot.exists():
             with open(snapshot, "rb") as f:
                 data = pickle.load(f)
@@ -105,11 +127,11 @@ class Collection:
                 referenced.add(entry["dir"])
                 sealed.append(Segment.load_sealed(self.config, self.path / SEGMENTS_DIR / entry["dir"], entry["state_file"]))
             self.segments = SegmentSet(sealed, Segment.from_export(self.config, data["mutable"]))
-        segments_dir = self.path / SEGMENTS_DIR
         if segments_dir.exists():
             for entry in segments_dir.iterdir():
                 if entry.name not in referenced:  # sealed or merged, but no checkpoint took it in
                     shutil.rmtree(entry, ignore_errors=True)
+        return snapshot.exists()
 
     def checkpoint(self) -> None:
         """Write a snapshot (the mutable segment's live points, and for each sealed segment the
@@ -118,6 +140,8 @@ class Collection:
         with self.lock:
             mutable = self.segments.mutable.export_live()
             tag = f"{self.seq}-{uuid.uuid4().hex[:8]}"
+            for segment in self.segments.sealed:
+                segment.sync_files()  # on disk before the snapshot that needs them
             data = {
                 "seq": self.seq,
                 "payload_schema": self.payload_schema,
@@ -138,7 +162,7 @@ class Collection:
         directory = self.path / SEGMENTS_DIR / uuid.uuid4().hex
         sealed = mutable.seal(self.config, directory)
         self.segments.seal_mutable(sealed, Segment(self.config))
-        self.checkpoint()
+        self._checkpoint_quietly()
         return True
 
     def needs_optimizing(self) -> bool:
@@ -148,24 +172,38 @@ class Collection:
     def close(self) -> None:
         with self.lock:
             if self.wal.size() > 0:
-                self.checkpoint()
+                self._checkpoint_quietly()
             self.wal.close()
             self.closed = True
+
+    def _checkpoint_quietly(self) -> None:
+        """Checkpoint when the log holds everything anyway: a failure (a full disk) costs only
+        a longer replay, so it is logged, not passed to the client whose write is durable."""
+        try:
+            self.checkpoint()
+        except OSError:
+            log.exception("collection %s: checkpoint failed; the write-ahead log keeps every write", self.name)
 
     # ------------------------------------------------------------------ writes
 
     def write(self, operations: list[ops.CollectionOperation]) -> int:
         """Validate all operations, log them, apply them. Returns the operation id."""
         with self.lock:
+            if self.closed:  # deleted while this request waited for the lock
+                raise collection_not_found(self.name)
             prepared = self._prepare_all(operations)
             seq = self.seq + 1
             self.wal.append(seq, prepared)
             for operation in prepared:
                 self._apply(operation)
             self.seq = seq
-            sealed = self._seal_if_full()
+            try:
+                sealed = self._seal_if_full()
+            except OSError:
+                log.exception("collection %s: sealing a segment failed; it stays mutable", self.name)
+                sealed = False
             if not sealed and self.wal.size() > self._checkpoint_bytes:
-                self.checkpoint()
+                self._checkpoint_quietly()
             # A new sealed segment needs a graph; deletes in sealed ones may call for a vacuum.
             wake_optimizer = bool(self.segments.sealed)
         if wake_optimizer:
@@ -366,6 +404,8 @@ class Collection:
         """Apply changed settings and save them; graphs built from now on use the new HNSW
         settings, the optimizer reads its settings on its next pass."""
         with self.lock:
+            if self.closed:
+                raise collection_not_found(self.name)
             config = self.config
             if update.hnsw:
                 config = dataclasses.replace(config, hnsw=dataclasses.replace(config.hnsw, **update.hnsw))
@@ -376,7 +416,10 @@ class Collection:
             if update.metadata:
                 metadata = {**config.metadata, **update.metadata}
                 config = dataclasses.replace(config, metadata={k: v for k, v in metadata.items() if v is not None})
-            config_file.save(self.path / CONFIG_FILE, config)
+            try:
+                config_file.save(self.path / CONFIG_FILE, config)
+            except OSError as exc:
+                raise storage_error(exc, "saving the collection's settings") from None
             self.config = config
         self.on_change(self)
 

@@ -1,4 +1,4 @@
-"""Collection configuration <-> JSON file (written once, when the collection is created)."""
+"""Collection configuration <-> JSON file, and the fsync helpers every durable file goes through."""
 
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def sync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_tree(directory: Path) -> None:
+    """fsync every file in `directory`, the folder itself and its parent (which names it)."""
+    for entry in directory.iterdir():
+        if entry.is_file():
+            sync_file(entry)
+    sync_file(directory)
+    sync_file(directory.parent)
 
 
 def save(path: Path, config: CollectionConfig) -> None:

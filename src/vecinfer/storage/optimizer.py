@@ -82,7 +82,10 @@ class Optimizer:
                 while not self._stopped and self.step(collection):
                     pass
             except Exception:
-                log.exception("optimizer failed on collection %s", collection.name)
+                if collection.closed:  # deleted or shut down under us: its work is moot
+                    log.info("optimizer: collection %s closed while it was being optimized", collection.name)
+                else:
+                    log.exception("optimizer failed on collection %s", collection.name)
             finally:
                 with self._cond:
                     self._busy = False
@@ -144,7 +147,7 @@ class Optimizer:
             small_data = small.export_live()
             big_ids = list(big.ids)
         directory = collection.path / "segments" / uuid.uuid4().hex
-        directory.mkdir(parents=True)
+        directory.mkdir()  # no parents: a deleted collection's folder is not made again
         with open(directory / IDS_FILE, "wb") as f:
             pickle.dump(big_ids + small_data["ids"], f, protocol=pickle.HIGHEST_PROTOCOL)
         for name, store in big.dense.items():

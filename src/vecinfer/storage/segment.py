@@ -19,6 +19,7 @@ import numpy as np
 
 from vecinfer.domain.collections import CollectionConfig
 from vecinfer.domain.points import PointId, SparseVector
+from vecinfer.storage.config_file import sync_file, sync_tree
 from vecinfer.storage.dense import DenseStore, FlagArray, SealedDenseStore
 from vecinfer.storage.growable import GrowableArray
 from vecinfer.storage.sparse import SparseStore
@@ -38,6 +39,7 @@ class Segment:
     # Sealed segments only: the state file that holds version `state_version`, once written.
     state_file: str | None
     state_version: int
+    synced: bool  # its files and folder have been fsync'ed
 
     def __init__(self, config: CollectionConfig) -> None:
         self.ids: list[PointId] = []
@@ -160,7 +162,8 @@ class Segment:
 
     def seal(self, config: CollectionConfig, directory: Path) -> Segment:
         """Write the immutable part (ids, dense rows) to `directory`; return the sealed segment."""
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.parent.mkdir(exist_ok=True)  # segments/ of a collection folder that must exist
+        directory.mkdir(exist_ok=True)
         with open(directory / IDS_FILE, "wb") as f:
             pickle.dump(self.ids, f, protocol=pickle.HIGHEST_PROTOCOL)
         for name, store in self.dense.items():
@@ -203,7 +206,15 @@ class Segment:
         segment.version = 0
         segment.filter_columns = {}
         segment.state_file = None  # the state file that holds this version, once written
+        segment.synced = False
         return segment
+
+    def sync_files(self) -> None:
+        """fsync the sealed files and their folders once (they never change afterwards)."""
+        if self.synced:
+            return
+        sync_tree(self.sealed_directory)
+        self.synced = True
 
     def save_state(self, tag: str) -> str:
         """Write the changeable state to a new file `state-<tag>.pkl` unless the current
@@ -236,6 +247,7 @@ class Segment:
         path = self.sealed_directory / _index_file(name)
         tmp = path.with_suffix(".tmp")
         faiss.write_index(index, str(tmp))
+        sync_file(tmp)
         tmp.replace(path)
         self.dense[name].index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
 

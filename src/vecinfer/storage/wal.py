@@ -1,63 +1,137 @@
 """Write-ahead log: each record is [length u32][crc32 u32][pickled (seq, operations)].
 
-A write is acknowledged only after its record is fsync'ed, so it survives `kill -9`.
-Replay stops at the first torn or corrupt record (a crash mid-append) and cuts it off.
+A write is acknowledged only after its record is fsync'ed, so it survives `kill -9`. An append
+that fails (a full disk) is cut back to the last good record before the error is reported, so
+later records never land behind a torn one. On replay, a torn last record (a crash mid-append)
+is moved to `quarantine/` and cut off; a bad record with good data after it is damage, and
+replay stops with `CorruptLog` instead of dropping what follows.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import pickle
 import struct
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vecinfer.domain.errors import InsufficientStorage, Unavailable
+
+log = logging.getLogger(__name__)
+
 _HEADER = struct.Struct("<II")
+QUARANTINE_DIR = "quarantine"
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class CorruptLog(Exception):
+    """A record in the middle of the log does not check out: the collection must not load."""
+
+    def __init__(self, path: Path, offset: int, problem: str) -> None:
+        super().__init__(f"{path} is damaged at byte {offset}: {problem}")
+        self.path = path
+        self.offset = offset
+
+
+def storage_error(exc: OSError, what: str) -> Exception:
+    """The domain error for a failed disk operation: a full disk is the client's to retry."""
+    if exc.errno in _DISK_FULL:
+        return InsufficientStorage(f"Insufficient storage: disk full while {what}; free space and retry")
+    return Unavailable(f"Storage error while {what}: {exc.strerror or exc}")
 
 
 class WriteAheadLog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = open(path, "ab")
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._end = os.fstat(self._fd).st_size
+        self._torn = False  # a failed append could not be cut back yet
 
     def append(self, seq: int, record: Any) -> None:
+        if self._torn and not self._cut_back():
+            raise Unavailable(f"Storage error: {self.path} holds a torn record that cannot be removed; "
+                              "writes are refused until the disk recovers")
         body = pickle.dumps((seq, record), protocol=pickle.HIGHEST_PROTOCOL)
-        self._file.write(_HEADER.pack(len(body), zlib.crc32(body)) + body)
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        data = memoryview(_HEADER.pack(len(body), zlib.crc32(body)) + body)
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            os.fsync(self._fd)
+        except OSError as exc:
+            self._cut_back()
+            raise storage_error(exc, "appending to the write-ahead log") from None
+        self._end += len(data)
+
+    def _cut_back(self) -> bool:
+        """Remove whatever part of a failed append reached the file."""
+        try:
+            os.ftruncate(self._fd, self._end)
+            os.fsync(self._fd)
+        except OSError:
+            log.exception("could not cut %s back to %d bytes after a failed append", self.path, self._end)
+            self._torn = True
+            return False
+        self._torn = False
+        return True
 
     def size(self) -> int:
-        return self._file.tell()
+        return self._end
 
     def replay(self) -> Iterator[tuple[int, Any]]:
-        good_end = 0
+        size = os.path.getsize(self.path)
+        offset = 0
         with open(self.path, "rb") as f:
-            while True:
+            while offset < size:
                 header = f.read(_HEADER.size)
                 if len(header) < _HEADER.size:
-                    break
+                    break  # torn header at the very end
                 length, crc = _HEADER.unpack(header)
+                end = offset + _HEADER.size + length
+                if end > size:
+                    break  # the record runs past the end: torn by a crash mid-append
                 body = f.read(length)
-                if len(body) < length or zlib.crc32(body) != crc:
-                    break
-                good_end = f.tell()
-                yield pickle.loads(body)
-        if good_end != os.path.getsize(self.path):
-            self._truncate(good_end)
+                if zlib.crc32(body) != crc:
+                    if end < size:
+                        raise CorruptLog(self.path, offset, "checksum mismatch with more records after it")
+                    break  # the last record, torn
+                try:
+                    record = pickle.loads(body)
+                except Exception as exc:
+                    raise CorruptLog(self.path, offset, f"record does not decode ({type(exc).__name__})") from None
+                offset = end
+                yield record
+        if offset != size:
+            self._quarantine_tail(offset, size)
+
+    def _quarantine_tail(self, offset: int, size: int) -> None:
+        folder = self.path.parent / QUARANTINE_DIR
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{self.path.name}.tail-{offset}-{int(time.time())}"
+        with open(self.path, "rb") as f:
+            f.seek(offset)
+            target.write_bytes(f.read())
+        log.warning("%s: a torn record at byte %d (%d bytes, from a crash mid-append) was moved to %s",
+                    self.path, offset, size - offset, target)
+        self._truncate(offset)
 
     def reset(self) -> None:
         """Empty the log once a checkpoint holds everything in it."""
         self._truncate(0)
 
     def _truncate(self, size: int) -> None:
-        self._file.close()
-        with open(self.path, "r+b") as f:
-            f.truncate(size)
-            f.flush()
-            os.fsync(f.fileno())
-        self._file = open(self.path, "ab")
+        os.ftruncate(self._fd, size)
+        os.fsync(self._fd)
+        self._end = size
 
     def close(self) -> None:
-        self._file.close()
+        # -1 afterwards: a late append fails (EBADF) instead of writing into whatever file or
+        # socket reuses the descriptor number.
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)

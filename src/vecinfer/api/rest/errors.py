@@ -23,6 +23,7 @@ _STATUSES: tuple[tuple[type[errors.VecinferError], int], ...] = (
     (errors.NotFound, 404),
     (errors.AlreadyExists, 409),
     (errors.PermissionDenied, 403),
+    (errors.InsufficientStorage, 507),
     (errors.ResourceExhausted, 429),
     (errors.UpstreamFailed, 502),
     (errors.UpstreamTimeout, 504),
