@@ -19,19 +19,25 @@ from vecinfer.config import Settings
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         host=args.host, grpc_port=args.grpc_port, http_port=args.http_port, storage_dir=args.storage_dir,
-        models_dir=args.models_dir,
+        models_dir=args.models_dir, api_key=args.api_key, read_only_api_key=args.read_only_api_key,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="vecinfer", description="Vector store with built-in embedding inference")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the gRPC server")
+    serve = commands.add_parser("serve", help="run the server (gRPC and REST)")
     serve.add_argument("--host", help="address to bind (VECINFER_HOST, default 127.0.0.1)")
     serve.add_argument("--grpc-port", type=int, help="gRPC port (VECINFER_GRPC_PORT, default 6334)")
-    serve.add_argument("--http-port", type=int, help="REST port for GET / (VECINFER_HTTP_PORT, default 6333)")
+    serve.add_argument("--http-port", type=int, help="REST port (VECINFER_HTTP_PORT, default 6333)")
     serve.add_argument("--storage-dir", type=Path, help="where collections live (VECINFER_STORAGE_DIR, default ./storage)")
     serve.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
+    serve.add_argument("--api-key", help="key every request must carry (VECINFER_API_KEY)")
+    serve.add_argument("--read-only-api-key", help="key that may only read (VECINFER_READ_ONLY_API_KEY)")
+    serve.add_argument("--tls-cert", type=Path, help="TLS certificate chain, PEM, both doors (VECINFER_TLS_CERT)")
+    serve.add_argument("--tls-key", type=Path, help="TLS private key, PEM (VECINFER_TLS_KEY)")
+    serve.add_argument("--tls-ca", type=Path, help="CA for client certificates, PEM (VECINFER_TLS_CA)")
     models = commands.add_parser("models", help="list the models this server can run")
     models.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
     args = parser.parse_args(argv)

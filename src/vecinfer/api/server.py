@@ -4,8 +4,10 @@ with the operations endpoints), and a graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
+import ssl
 
 import grpc
 from aiohttp import web
@@ -15,6 +17,8 @@ from grpc_reflection.v1alpha import reflection
 
 from vecinfer import __version__
 from vecinfer.api import ops
+from vecinfer.api.auth import AccessKeys
+from vecinfer.api.grpc.auth import ApiKeyInterceptor
 from vecinfer.api.grpc.collections import CollectionsServicer
 from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
@@ -54,9 +58,43 @@ def _grpc_options(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
+def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    if settings.tls_cert is None and settings.tls_key is None:
+        return None
+    if settings.tls_cert is None or settings.tls_key is None:
+        raise StartupFailed("TLS needs both --tls-cert and --tls-key")
+    ca = settings.tls_ca.read_bytes() if settings.tls_ca else None
+    return grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())],
+                                       root_certificates=ca, require_client_auth=ca is not None)
+
+
+def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    if settings.tls_ca is not None:
+        context.load_verify_locations(settings.tls_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 async def serve(settings: Settings) -> None:
+    credentials = _server_credentials(settings)
+    keys = AccessKeys(settings)
+    if not keys.enabled and not _is_loopback(settings.host):
+        log.warning("listening on %s without an API key: anyone who reaches the ports can read and delete "
+                    "every collection; set --api-key (VECINFER_API_KEY)", settings.host)
     service = Service(settings)
-    server = grpc.aio.server(options=_grpc_options(settings))
+    interceptors = [ApiKeyInterceptor(keys)] if keys.enabled else []
+    server = grpc.aio.server(options=_grpc_options(settings), interceptors=interceptors)
     qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
     collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
     points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
@@ -65,19 +103,22 @@ async def serve(settings: Settings) -> None:
     reflection.enable_server_reflection(SERVICE_NAMES, server)
     address = f"{settings.host}:{settings.grpc_port}"
     try:
-        server.add_insecure_port(address)
+        if credentials is None:
+            server.add_insecure_port(address)
+        else:
+            server.add_secure_port(address, credentials)
     except RuntimeError:
         await service.close()
         raise StartupFailed(f"cannot listen for gRPC on {address}: the port is taken or the address is wrong") from None
     await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
 
-    rest = build_app(service, settings.rest_max_request_mb << 20)
+    rest = build_app(service, settings.rest_max_request_mb << 20, keys)
     ops.add_routes(rest, service)
     runner = web.AppRunner(rest, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.host, settings.http_port).start()
+        await web.TCPSite(runner, settings.host, settings.http_port, ssl_context=_ssl_context(settings)).start()
     except OSError as exc:
         await server.stop(0)
         await runner.cleanup()
@@ -85,9 +126,9 @@ async def serve(settings: Settings) -> None:
         raise StartupFailed(f"cannot listen for REST on {settings.host}:{settings.http_port}: {exc.strerror}") from None
 
     log.info(
-        "vecinfer %s serving gRPC on %s, REST on %s:%d, storage at %s (%d collections)",
-        __version__, address, settings.host, settings.http_port, settings.storage_dir.resolve(),
-        len(service.catalog.names()),
+        "vecinfer %s serving gRPC on %s, REST on %s:%d%s%s, storage at %s (%d collections)",
+        __version__, address, settings.host, settings.http_port, " with TLS" if credentials else "",
+        ", API keys required" if keys.enabled else "", settings.storage_dir.resolve(), len(service.catalog.names()),
     )
     warm_up = asyncio.create_task(service.warm_up())
     stop = asyncio.Event()

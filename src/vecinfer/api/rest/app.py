@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from vecinfer import API_VERSION, TITLE, __version__
+from vecinfer.api.auth import AccessKeys
 from vecinfer.api.rest import collections, points
+from vecinfer.api.rest.auth import api_key_middleware
 from vecinfer.api.rest.errors import error_middleware
 from vecinfer.domain.errors import Unimplemented
 from vecinfer.service.core import Service
@@ -52,8 +55,11 @@ async def _root(request: web.Request) -> web.Response:
     return web.json_response({"title": TITLE, "version": API_VERSION, "vecinfer_version": __version__})
 
 
-def build_app(service: Service, max_request_bytes: int) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=max_request_bytes)
+def build_app(service: Service, max_request_bytes: int, keys: AccessKeys) -> web.Application:
+    middlewares: list[Middleware] = [error_middleware]
+    if keys.enabled:
+        middlewares.insert(0, api_key_middleware(keys))
+    app = web.Application(middlewares=middlewares, client_max_size=max_request_bytes)
     app.router.add_get("/", _root)
     collections.add_routes(app, service.collections, service.points)
     points.add_routes(app, service.points)
