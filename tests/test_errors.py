@@ -126,3 +126,14 @@ def test_unsupported_features_are_unimplemented_not_invalid(client, coll, call, 
     err = rpc_error(lambda: call(client, coll))
     assert err.code() == grpc.StatusCode.UNIMPLEMENTED, err.details()
     assert feature in err.details()
+
+
+def test_bounds_on_the_grpc_door(client, coll):
+    err = rpc_error(lambda: client.query_points(coll, query=[1, 0, 0, 0], using="dense",
+                                                search_params=models.SearchParams(hnsw_ef=2**31 - 1)))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "params.hnsw_ef" in err.details() and "VECINFER_MAX_HNSW_EF" in err.details()
+    err = rpc_error(lambda: client.create_collection("huge_m", vectors_config=models.VectorParams(
+        size=2, distance=models.Distance.DOT), hnsw_config=models.HnswConfigDiff(m=100000)))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "hnsw_config.m" in err.details()
+    assert not client.collection_exists("huge_m")

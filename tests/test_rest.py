@@ -3,6 +3,8 @@ status codes, the operations endpoints, and one store seen through both doors.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from qdrant_client import models
@@ -248,3 +250,37 @@ def test_metrics_parse_and_move(port, shared_server):
     assert after[("vecinfer_collection_points", (("collection", "metered"),))] == 1
     assert after[("collections_total", ())] >= 1
     assert after[("vecinfer_ready", ())] == 1
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/collections/small/points/query", {"query": [1, 0, 0, 0], "limit": 10**9}, "limit"),
+    ("/collections/small/points/query", {"query": [1, 0, 0, 0], "offset": 10**9}, "offset"),
+    ("/collections/small/points/query", {"query": [1, 0, 0, 0], "params": {"hnsw_ef": 2**31 - 1}}, "params.hnsw_ef"),
+    ("/collections/small/points/scroll", {"limit": 10**9}, "limit"),
+    ("/collections/small/points/count", {"filter": {"must": [{"must": [{"must": [
+        {"key": "i", "match": {"value": 1}}]}]}]}}, None),
+    ("/collections/small/points/query", {"query": [1, 0, 0, 0], "filter": json.loads(
+        '{"must": [' * 70 + '{"key": "i", "match": {"value": 1}}' + ']}' * 70)}, "filter nesting depth"),
+    ("/collections/toobig", {"vectors": {"size": 4, "distance": "Dot"}, "hnsw_config": {"m": 100000}},
+     "hnsw_config.m"),
+    ("/collections/toobig", {"vectors": {"size": 4, "distance": "Dot"}, "hnsw_config": {"ef_construct": 10**7}},
+     "hnsw_config.ef_construct"),
+])
+def test_bounds_are_checked_before_work(port, small, path, body, field):
+    method = "PUT" if path.count("/") == 2 else "POST"
+    status, _, answer = call(port, method, path, body)
+    if field is None:
+        assert status == 200, answer
+        return
+    assert status == 422, answer
+    assert answer["status"]["error"].startswith(f"Validation error in JSON body: [{field}:"), answer
+    assert "VECINFER_MAX_" in answer["status"]["error"]
+
+
+def test_error_messages_echo_only_a_prefix(port, small):
+    long_name = "x" * 5000
+    status, _, answer = call(port, "POST", "/collections/small/points/query",
+                             {"query": {"text": "q", "model": long_name}})
+    assert status == 400 and len(answer["status"]["error"]) < 400
+    status, _, answer = call(port, "POST", "/collections/small/points", {"ids": ["y" * 100000]})
+    assert status == 400 and len(answer["status"]["error"]) < 400

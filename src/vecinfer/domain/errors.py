@@ -78,5 +78,10 @@ class Unimplemented(VecinferError):
         self.feature = feature
 
 
+def clip(text: str, limit: int = 64) -> str:
+    """A client's input as it may appear in an error message: a short prefix, never all of it."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def collection_not_found(name: str) -> NotFound:
-    return NotFound(f"Not found: Collection `{name}` doesn't exist!")
+    return NotFound(f"Not found: Collection `{clip(name)}` doesn't exist!")

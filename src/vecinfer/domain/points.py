@@ -10,7 +10,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, clip
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import InferenceInput
 
@@ -25,7 +25,7 @@ def parse_uuid(text: str) -> str:
     try:
         return str(uuid.UUID(text))
     except ValueError:
-        raise InvalidArgument(f"Unable to parse UUID: {text}") from None
+        raise InvalidArgument(f"Unable to parse UUID: {clip(text)}") from None
 
 
 def id_sort_key(point_id: PointId) -> tuple[int, int]:

@@ -3,7 +3,7 @@ providers by prefix (`openai/...`)."""
 
 from __future__ import annotations
 
-from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.errors import InvalidArgument, clip
 from vecinfer.inference.backend import Backend
 
 
@@ -36,4 +36,4 @@ class Registry:
             return self._providers[prefix]
         local = sorted({b.info.name for b in self._local.values()})
         remote = [f"{p}/<model>" for p in sorted(self._providers)]
-        raise InvalidArgument(f"Unknown model `{model}`: known models are {', '.join(local + remote) or 'none'}")
+        raise InvalidArgument(f"Unknown model `{clip(model)}`: known models are {', '.join(local + remote) or 'none'}")

@@ -7,6 +7,7 @@ import asyncio
 from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate
 from vecinfer.domain.results import Answer
 from vecinfer.service.context import RequestContext
+from vecinfer.service.limits import Limits
 from vecinfer.service.running import answer
 from vecinfer.storage.catalog import Catalog
 
@@ -14,10 +15,12 @@ NO_USAGE: dict[str, int] = {}
 
 
 class CollectionOperations:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, limits: Limits) -> None:
         self._catalog = catalog
+        self._limits = limits
 
     async def create(self, ctx: RequestContext, name: str, config: CollectionConfig) -> Answer[bool]:
+        self._limits.collection(config)
         async def work() -> tuple[bool, dict[str, int]]:
             await asyncio.to_thread(self._catalog.create, name, config)
             return True, NO_USAGE
@@ -25,6 +28,7 @@ class CollectionOperations:
         return await answer(ctx, "create_collection", work, bounded=False)
 
     async def update(self, ctx: RequestContext, name: str, update: CollectionUpdate) -> Answer[bool]:
+        self._limits.update(update)
         async def work() -> tuple[bool, dict[str, int]]:
             collection = self._catalog.get(name)
             await asyncio.to_thread(collection.update_config, update)

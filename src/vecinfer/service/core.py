@@ -16,6 +16,7 @@ from vecinfer.inference.loading import build_registry
 from vecinfer.inference.registry import Registry
 from vecinfer.inference.resolver import Resolver
 from vecinfer.service.collections import CollectionOperations
+from vecinfer.service.limits import Limits
 from vecinfer.service.points import PointOperations
 from vecinfer.storage.catalog import Catalog
 
@@ -28,8 +29,9 @@ class Service:
         self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
         self.http = HttpClients()
         self.registry: Registry = build_registry(settings, self.http)
-        self.collections = CollectionOperations(self.catalog)
-        self.points = PointOperations(self.catalog, Resolver(self.registry))
+        limits = Limits(settings)
+        self.collections = CollectionOperations(self.catalog, limits)
+        self.points = PointOperations(self.catalog, Resolver(self.registry), limits)
         self.ready = False
         self._state = metrics.watch_state(self._state_rows)
 

@@ -12,7 +12,6 @@ from vecinfer.domain.filters import Filter
 from vecinfer.domain.points import PointId
 from vecinfer.domain.query import (
     PayloadSelector,
-    Prefetch,
     QueryRequest,
     Record,
     ScoredPoint,
@@ -25,6 +24,7 @@ from vecinfer.inference.backend import Purpose
 from vecinfer.inference.resolver import Resolver, Slot, slots_in_operations, slots_in_query
 from vecinfer.query import planner, records
 from vecinfer.service.context import RequestContext
+from vecinfer.service.limits import Limits
 from vecinfer.service.running import answer
 from vecinfer.storage.catalog import Catalog
 from vecinfer.storage.collection import Collection
@@ -35,22 +35,17 @@ ALL_PAYLOAD = PayloadSelector(enable=True)
 ALL_VECTORS = VectorSelector(enable=True)
 
 
-def _check_limits(node: Prefetch, field: str) -> None:
-    if node.limit < 1:
-        raise ValidationFailed(f"{field}.limit" if field else "limit", f"value {node.limit} invalid, must be 1 or more")
-    for i, child in enumerate(node.prefetch):
-        _check_limits(child, f"{field + '.' if field else ''}prefetch[{i}]")
-
-
 class PointOperations:
-    def __init__(self, catalog: Catalog, resolver: Resolver) -> None:
+    def __init__(self, catalog: Catalog, resolver: Resolver, limits: Limits) -> None:
         self._catalog = catalog
         self._resolver = resolver
+        self._limits = limits
 
     # ------------------------------------------------------------------ writes
 
     async def _write(self, ctx: RequestContext, operation: str, name: str,
                      operations: list[ops.CollectionOperation], wait: bool) -> Answer[list[UpdateResult]]:
+        self._limits.operations(operations)
         async def work() -> tuple[list[UpdateResult], dict[str, int]]:
             collection = self._catalog.get(name)
             usage = await self._resolve(ctx, operation, slots_in_operations(operations), "document")
@@ -150,8 +145,7 @@ class PointOperations:
         return await self._read(ctx, "get_point", name, read)
 
     async def scroll(self, ctx: RequestContext, name: str, request: ScrollRequest) -> Answer[ScrollPage]:
-        if request.limit < 1:
-            raise ValidationFailed("limit", f"value {request.limit} invalid, must be 1 or more")
+        self._limits.scroll(request)
 
         def read(collection: Collection) -> ScrollPage:
             found, next_offset = records.scroll(collection, request.filter, request.offset, request.limit,
@@ -161,14 +155,15 @@ class PointOperations:
         return await self._read(ctx, "scroll", name, read)
 
     async def count(self, ctx: RequestContext, name: str, flt: Filter | None) -> Answer[int]:
+        self._limits.filter(flt, "filter")
         return await self._read(ctx, "count", name, lambda c: records.count(c, flt))
 
     # ------------------------------------------------------------------ queries
 
     async def _queries(self, ctx: RequestContext, operation: str, name: str,
                        requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
+        self._limits.queries(requests)
         for request in requests:
-            _check_limits(request.root, "")
             planner.validate(request.root)
 
         async def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from vecinfer.domain import points as ops
 from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate, Distance, PayloadIndexInfo
-from vecinfer.domain.errors import InvalidArgument, NotFound, collection_not_found
+from vecinfer.domain.errors import InvalidArgument, NotFound, clip, collection_not_found
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue, check_payload
@@ -263,7 +263,7 @@ class Collection:
             known = sorted([*self.config.dense, *self.config.sparse])
             hint = ", ".join(repr(n) for n in known) if known else "none"
             raise InvalidArgument(
-                f"Wrong input: Not existing vector name error: {name} (collection `{self.name}` has: {hint})"
+                f"Wrong input: Not existing vector name error: {clip(name)} (collection `{self.name}` has: {hint})"
             )
 
     def prepare_vectors(self, vectors: dict[str, Any], point_id: PointId | None = None) -> dict:

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from vecinfer.domain.errors import ValidationFailed
+from vecinfer.domain.errors import ValidationFailed, clip
 
 
 class JsonFormatError(Exception):
@@ -47,6 +47,7 @@ class Node:
     def child(self, key: str | int) -> str:
         if isinstance(key, int):
             return f"{self.path}[{key}]"
+        key = clip(key, 40)
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, expected: str) -> NoReturn:
@@ -87,7 +88,7 @@ class Node:
         for key in self.value:
             if key not in allowed:
                 raise JsonFormatError(
-                    self.child(key), f"unknown field `{key}`, expected one of: {', '.join(sorted(allowed))}"
+                    self.child(key), f"unknown field `{clip(key)}`, expected one of: {', '.join(sorted(allowed))}"
                 )
         return Fields(self)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from vecinfer.domain.inference import Image, InferenceInput
 from vecinfer.inference.backend import Purpose
-from vecinfer.inference.images import ImageLoader
-from vecinfer.inference.providers.base import Call, passthrough, text_of
+from vecinfer.inference.images import ImageLoader, is_url
+from vecinfer.inference.providers.base import Call, image_of, passthrough, text_of
 
 # Models that take a retrieval `task`; it is set from the operation unless given.
 _TASK_MODELS = ("jina-embeddings-v3", "jina-embeddings-v4", "jina-clip-v2")
@@ -15,11 +15,12 @@ _TASKS = {"document": "retrieval.passage", "query": "retrieval.query"}
 _RESERVED = ("model", "input", "embedding_type")
 
 
-def _image_input(value: str) -> str:
-    # Jina takes a URL or bare base64; a data URL loses its header.
-    if isinstance(value, str) and value.startswith("data:") and "," in value:
-        return value.split(",", 1)[1]
-    return value
+async def _image_input(value: Any, images: ImageLoader) -> str:
+    # Jina takes a URL, which it fetches itself, or bare base64: inline images (base64 or a
+    # data URL) are checked here like any other, and sent as bare base64.
+    if is_url(value):
+        return value
+    return await images.as_base64(value)
 
 
 class JinaAdapter:
@@ -38,7 +39,8 @@ class JinaAdapter:
             body.setdefault("task", _TASKS[purpose])
         inputs: list[dict[str, str]] | list[str]
         if "clip" in model or any(isinstance(item, Image) for item in items):
-            inputs = [{"image": _image_input(item.image)} if isinstance(item, Image) else {"text": text_of(item)} for item in items]
+            inputs = [{"image": await _image_input(image_of(item), images)} if isinstance(item, Image)
+                      else {"text": text_of(item)} for item in items]
         else:
             inputs = [text_of(item) for item in items]
         body.update({"model": model, "input": inputs, "embedding_type": "float"})

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from vecinfer.api.rest.json_input import JsonFormatError, Node
+from vecinfer.domain.errors import clip
 from vecinfer.domain.points import PointId
 from vecinfer.domain.query import PayloadSelector, VectorSelector
 
@@ -13,7 +14,7 @@ U64_MAX = (1 << 64) - 1
 
 
 def _bad_id(node: Node) -> JsonFormatError:
-    shown = node.value if isinstance(node.value, str) else repr(node.value)
+    shown = clip(node.value) if isinstance(node.value, str) else clip(repr(node.value))
     return JsonFormatError(
         node.path, f'value "{shown}" is not a valid point ID, valid values are either an unsigned integer or a UUID'
     )
@@ -41,7 +42,7 @@ def point_id_in_path(text: str) -> PointId:
         return str(uuid.UUID(text))
     except ValueError:
         raise JsonFormatError(
-            "id", f'value "{text}" is not a valid point ID, valid values are either an unsigned integer or a UUID'
+            "id", f'value "{clip(text)}" is not a valid point ID, valid values are either an unsigned integer or a UUID'
         ) from None
 
 

@@ -10,7 +10,7 @@ from vecinfer.api.rest.convert.vectors import batch_vectors, vector_struct
 from vecinfer.api.rest.json_input import Fields, JsonFormatError, Node
 from vecinfer.domain import filters as f
 from vecinfer.domain import points as ops
-from vecinfer.domain.errors import InvalidArgument, Unimplemented
+from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
 
 _MODES = ("upsert", "insert_only", "update_only")
 _SELECTOR_KEYS = {"points", "filter", "shard_key"}
@@ -156,6 +156,6 @@ def update_batch(node: Node) -> list[ops.CollectionOperation]:
         (kind, body), = item.entries()
         parse = _BATCH_OPERATIONS.get(kind)
         if parse is None:
-            raise JsonFormatError(item.path, f"unknown operation `{kind}`, expected one of: {', '.join(_BATCH_OPERATIONS)}")
+            raise JsonFormatError(item.path, f"unknown operation `{clip(kind)}`, expected one of: {', '.join(_BATCH_OPERATIONS)}")
         out.append(parse(body))
     return out
