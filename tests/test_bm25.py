@@ -167,6 +167,7 @@ def rpc_error(call):
     ({"k": -1}, "`k`"),
     ({"b": 2}, "`b`"),
     ({"avg_len": 0}, "`avg_len`"),
+    ({"avg_len": 1e-308}, "`avg_len`"),
     ({"tokenizer": "spaces"}, "word, whitespace, prefix"),
     ({"tokenizer": "multilingual"}, "not supported yet"),
     ({"language": "English"}, "english"),

@@ -196,6 +196,8 @@ def rpc_error(call):
     ("cohere/test-500", {"cohere-api-key": VALID_KEY}, grpc.StatusCode.UNAVAILABLE, ["cohere model test-500", "500"]),
     ("jinaai/test-slow", {"jina-api-key": VALID_KEY}, grpc.StatusCode.UNAVAILABLE, ["jinaai model test-slow", "did not answer"]),
     ("openai/text-embedding-3-small", {}, grpc.StatusCode.INVALID_ARGUMENT, ["openai-api-key"]),
+    ("openai/text-embedding-3-small", {"openai-api-key": "sk-a\r\nX-Injected: 1"}, grpc.StatusCode.INVALID_ARGUMENT,
+     ["control characters"]),
     ("openrouter/x", {"openai-api-key": VALID_KEY}, grpc.StatusCode.INVALID_ARGUMENT, ["openrouter-api-key"]),
 ])
 def test_error_mapping(client, emu, model, options, code, needles):

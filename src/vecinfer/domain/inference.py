@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from vecinfer.domain.errors import InvalidArgument
+
 SECRET_SUFFIX = "-api-key"
 # Options that change how a vector is derived after computation, not what is computed.
 DERIVATION_OPTIONS = ("mrl",)
@@ -19,6 +21,10 @@ DERIVATION_OPTIONS = ("mrl",)
 def split_secrets(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     plain = {k: v for k, v in options.items() if not k.lower().endswith(SECRET_SUFFIX)}
     secrets = {k.lower(): str(v) for k, v in options.items() if k.lower().endswith(SECRET_SUFFIX)}
+    for name, value in secrets.items():
+        # A key goes into an HTTP header: control characters there would split the request.
+        if not value.isprintable():
+            raise InvalidArgument(f"options.{name} holds control characters: send the key as it was issued")
     return plain, secrets
 
 

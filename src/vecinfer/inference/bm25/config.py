@@ -130,7 +130,8 @@ def parse(options: dict[str, Any]) -> Bm25Config:
     config = Bm25Config(
         k=_number(options, "k", 1.2, lambda v: v >= 0, ">= 0"),
         b=_number(options, "b", 0.75, lambda v: 0 <= v <= 1, "between 0 and 1"),
-        avg_len=_number(options, "avg_len", 256.0, lambda v: v > 0, "> 0"),
+        # Far below one token the weights overflow; no corpus has such an average.
+        avg_len=_number(options, "avg_len", 256.0, lambda v: v >= 1e-3, ">= 0.001"),
         tokenizer=tokenizer,
         lowercase=lowercase,
         ascii_folding=_bool(options, "ascii_folding", False),
