@@ -39,6 +39,17 @@ def image_of(item: InferenceInput) -> Any:
     return item.image
 
 
+def _embedding(values: Any, who: str) -> np.ndarray:
+    """One embedding from a provider's answer: a flat list of finite numbers."""
+    try:
+        vector = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise UpstreamFailed(f"{who}: the provider returned an embedding that is not a list of numbers") from None
+    if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
+        raise UpstreamFailed(f"{who}: the provider returned an embedding that is not a list of finite numbers")
+    return vector
+
+
 def passthrough(options: dict[str, Any], reserved: tuple[str, ...]) -> dict[str, Any]:
     """The caller's options that go to the provider as they are (`dimensions`, `task`, ...);
     fields vecinfer fills itself are not taken from options."""
@@ -120,7 +131,7 @@ class ProviderBackend:
             if len(embeddings) != len(indices):
                 raise UpstreamFailed(f"{who}: the provider returned {len(embeddings)} embeddings for {len(indices)} inputs")
             for i, embedding in zip(indices, embeddings):
-                vectors[i] = np.asarray(embedding, dtype=np.float32)
+                vectors[i] = _embedding(embedding, who)
             tokens[f"{self.adapter.prefix}/{model}"] += used
 
         calls = []
