@@ -98,6 +98,9 @@ class _App:
             return _error(provider, 500, "The server had an error")
         if model == "test-400":
             return _error(provider, 400, "This model's maximum context length is 8192 tokens")
+        if model == "test-not-numbers":  # a broken provider: well-formed JSON, no embedding in it
+            return web.json_response({"object": "list", "model": model, "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                                      "data": [{"object": "embedding", "index": 0, "embedding": ["a", None]}]})
         if model == "test-slow":
             await asyncio.sleep(5)
         if model == "test-half-second":

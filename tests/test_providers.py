@@ -194,6 +194,7 @@ def rpc_error(call):
     ("openai/test-400", KEY, grpc.StatusCode.INVALID_ARGUMENT, ["openai model test-400", "maximum context length"]),
     ("openai/text-embedding-3-small", {"openai-api-key": "sk-wrong"}, grpc.StatusCode.PERMISSION_DENIED, ["openai model", "Incorrect API key"]),
     ("cohere/test-500", {"cohere-api-key": VALID_KEY}, grpc.StatusCode.UNAVAILABLE, ["cohere model test-500", "500"]),
+    ("openai/test-not-numbers", KEY, grpc.StatusCode.UNAVAILABLE, ["openai model test-not-numbers", "not a list of numbers"]),
     ("jinaai/test-slow", {"jina-api-key": VALID_KEY}, grpc.StatusCode.UNAVAILABLE, ["jinaai model test-slow", "did not answer"]),
     ("openai/text-embedding-3-small", {}, grpc.StatusCode.INVALID_ARGUMENT, ["openai-api-key"]),
     ("openai/text-embedding-3-small", {"openai-api-key": "sk-a\r\nX-Injected: 1"}, grpc.StatusCode.INVALID_ARGUMENT,
