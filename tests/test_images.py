@@ -12,6 +12,7 @@ import pytest
 from qdrant_client import models
 
 from conftest import ServerProcess, make_client
+from test_image_limits import png_bomb
 
 
 class ImageHost:
@@ -52,6 +53,7 @@ def host(clip_models):
         "/redirect": (302, {"Location": "/blue.png"}, b""),
         "/loop": (302, {"Location": "/loop"}, b""),
         "/page.html": (200, {"Content-Type": "text/html"}, b"<html></html>"),
+        "/bomb.png": (200, {"Content-Type": "image/png"}, png_bomb()),
     })
     yield h
     h.close()
@@ -143,6 +145,22 @@ def test_limits(private_client, clip_models):
     err = rpc_error(lambda: upsert_image(private_client, base64.b64encode(buffer.getvalue()).decode(), clip_models.vision))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "over the limit" in err.details()
     assert private_client.retrieve("imgs", ids=[99]) == []
+
+
+BOMB = (30_000, 30_000, "Image is 900000000 pixels")  # past PIL's own bomb limit too
+LARGE = (8_000, 8_000, "Image is 8000x8000 = 64000000 pixels")  # past ours only: read from the header
+
+
+@pytest.mark.parametrize("kind, bomb", [("base64", BOMB), ("data URL", BOMB), ("URL", BOMB),
+                                        ("base64", LARGE), ("data URL", LARGE)])
+def test_png_bombs_are_refused_from_the_header(private_client, host, clip_models, kind, bomb):
+    width, height, needle = bomb
+    encoded = base64.b64encode(png_bomb(width, height)).decode()
+    image = {"base64": encoded, "data URL": f"data:image/png;base64,{encoded}", "URL": host.url("/bomb.png")}[kind]
+    err = rpc_error(lambda: upsert_image(private_client, image, clip_models.vision, point_id=98))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert needle in err.details() and "over the limit of 1000000 (VECINFER_IMAGE_MAX_PIXELS)" in err.details(), err.details()
+    assert private_client.retrieve("imgs", ids=[98]) == []
 
 
 def test_private_urls_refused_by_default(cloud_client, host, clip_models):

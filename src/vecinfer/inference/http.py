@@ -17,7 +17,6 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import aiohttp
-from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
@@ -131,9 +130,9 @@ def refused_address(exc: BaseException) -> bool:
     return False
 
 
-def public_socket(addr_info: AddrInfoType) -> socket.socket:
-    """aiohttp's socket factory for the public-only session: called with the address about to be
-    connected, it refuses any non-public one."""
+def public_socket(addr_info: aiohttp.AddrInfoType) -> socket.socket:
+    """aiohttp's socket factory (aiohttp >= 3.12) for the public-only session: called with the
+    address about to be connected, it refuses any non-public one."""
     family, type_, proto, _, address = addr_info
     if not is_public_address(str(address[0])):
         raise RefusedAddress(f"refused to connect to a non-public address ({address[0]})")

@@ -109,8 +109,12 @@ class ImageLoader:
             image = PILImage.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
         except PILImage.DecompressionBombError as exc:  # PIL's own limit, far above a sane image
             found = _BOMB_PIXELS.search(str(exc))
-            pixels = f"{found.group(1)} pixels" if found else "too many pixels"
-            raise InvalidArgument(f"Image is {pixels}, over the limit of {pixel_limit} (VECINFER_IMAGE_MAX_PIXELS)") from None
+            pixels = int(found.group(1)) if found else None
+            if pixels is not None and pixels <= pixel_limit:  # VECINFER_IMAGE_MAX_PIXELS is set above PIL's
+                raise InvalidArgument(f"Image is {pixels} pixels, over the image decoder's own limit of "
+                                      f"{2 * (PILImage.MAX_IMAGE_PIXELS or 0)}") from None
+            raise InvalidArgument(f"Image is {pixels or 'too many'} pixels, over the limit of {pixel_limit} "
+                                  "(VECINFER_IMAGE_MAX_PIXELS)") from None
         except Exception:
             raise InvalidArgument(f"Image bytes are not a readable image: send {_FORMATS_TEXT}") from None
         if image.format not in _MEDIA_TYPES:
