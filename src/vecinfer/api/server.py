@@ -20,6 +20,7 @@ from vecinfer.api import ops
 from vecinfer.api.auth import AccessKeys
 from vecinfer.api.grpc.auth import ApiKeyInterceptor
 from vecinfer.api.grpc.collections import CollectionsServicer
+from vecinfer.api.grpc.decoding import DecodeGuard
 from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
 from vecinfer.api.rest.app import build_app
@@ -93,7 +94,9 @@ async def serve(settings: Settings) -> None:
         log.warning("listening on %s without an API key: anyone who reaches the ports can read and delete "
                     "every collection; set --api-key (VECINFER_API_KEY)", settings.host)
     service = Service(settings)
-    interceptors = [ApiKeyInterceptor(keys)] if keys.enabled else []
+    interceptors: list[grpc.aio.ServerInterceptor] = [DecodeGuard()]
+    if keys.enabled:
+        interceptors.insert(0, ApiKeyInterceptor(keys))  # refuse before anything is decoded
     server = grpc.aio.server(options=_grpc_options(settings), interceptors=interceptors)
     qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
     collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)

@@ -151,21 +151,25 @@ class DeleteFieldIndex:
 CollectionOperation = Union[WriteOperation, CreateFieldIndex, DeleteFieldIndex]
 
 
-# Deepest nesting of lists and objects a stored payload may have (protobuf's own recursion
-# limit, so both doors accept the same payloads).
-MAX_PAYLOAD_DEPTH = 100
+# A stored payload must fit in a protobuf message (at most 100 nested messages) when read back
+# through gRPC: each object level costs 3 of them (Value, Struct, map entry), each list level 2.
+MAX_PAYLOAD_NESTING = 96
 
 
-def check_payload(payload: dict[str, Any], where: str) -> None:
-    """Payload values must be JSON that every client can read back: finite numbers only,
-    nested at most MAX_PAYLOAD_DEPTH levels."""
-    stack: list[tuple[Any, int]] = [(payload, 1)]
+def check_payload(payload: dict[str, Any], where: str, nested_in: int = 0) -> None:
+    """Payload values must be JSON that every client can read back: finite numbers only, and
+    nested no deeper than gRPC can carry (`nested_in`: object levels above it, from a `key`)."""
+    stack: list[tuple[Any, int]] = [(payload, 3 + 3 * nested_in)]
     while stack:
-        value, depth = stack.pop()
+        value, cost = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidArgument(f"{where}: payload numbers must be finite, got {value}")
         if isinstance(value, (dict, list)):
-            if depth > MAX_PAYLOAD_DEPTH:
-                raise InvalidArgument(f"{where}: payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+            if cost > MAX_PAYLOAD_NESTING:
+                raise InvalidArgument(
+                    f"{where}: payload is nested too deeply: at most about 32 levels of objects or 48 of lists "
+                    "(what a gRPC message can carry back)"
+                )
+            step = 3 if isinstance(value, dict) else 2
             children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
+            stack.extend((child, cost + step) for child in children)

@@ -119,7 +119,10 @@ class Catalog:
                 collection = Collection.create(name, path, config, self._checkpoint_bytes, self.optimizer.schedule)
             except OSError as exc:
                 shutil.rmtree(path, ignore_errors=True)  # never acknowledged
-                raise storage_error(exc, f"creating collection `{name}`") from None
+                raise storage_error(exc, "creating the collection") from None
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
             self._collections[name] = collection
             return collection
 

@@ -252,10 +252,16 @@ class Collection:
                 for point_id in op.selector.ids:
                     known.remove(point_id)
             return op
-        if isinstance(op, (ops.SetPayload, ops.OverwritePayload)):
-            check_payload(op.payload, "payload")
-        if isinstance(op, ops.SetPayload) and op.key is not None and not op.key:
+        if isinstance(op, ops.SetPayload) and op.key is not None and not _split_path(op.key):
             raise InvalidArgument("set_payload: `key` must be a non-empty JSON path, or left unset")
+        if isinstance(op, ops.SetPayload):
+            check_payload(op.payload, "payload", nested_in=len(_split_path(op.key or "")))
+        if isinstance(op, ops.OverwritePayload):
+            check_payload(op.payload, "payload")
+        if isinstance(op, ops.DeletePayload):
+            for i, key in enumerate(op.keys):
+                if not _split_path(key):
+                    raise InvalidArgument(f"delete_payload: keys[{i}] is empty: give a JSON path such as `a.b`")
         return op
 
     def check_vector_name(self, name: str) -> None:

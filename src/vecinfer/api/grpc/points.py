@@ -15,7 +15,7 @@ from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_t
 from vecinfer.api.grpc.convert.vectors import vectors_to
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.domain import points as ops
-from vecinfer.domain.errors import InvalidArgument, Unimplemented
+from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
 from vecinfer.domain.query import Record, ScoredPoint, ScrollRequest
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
@@ -191,8 +191,8 @@ class PointsServicer(pb_grpc.PointsServicer):
         for i, query in enumerate(request.query_points):
             if query.collection_name and query.collection_name != request.collection_name:
                 raise InvalidArgument(
-                    f"query_points[{i}].collection_name is `{query.collection_name}`, "
-                    f"but the batch is for `{request.collection_name}`"
+                    f"query_points[{i}].collection_name is `{clip(query.collection_name)}`, "
+                    f"but the batch is for `{clip(request.collection_name)}`"
                 )
         answer = await self.points.query_batch(request_context(context), request.collection_name,
                                                [query_request_from(q) for q in request.query_points])

@@ -21,6 +21,7 @@ from vecinfer.domain.points import DEFAULT_VECTOR
 from vecinfer_proto.qdrant import collections_pb2 as cpb
 from vecinfer_proto.qdrant import points_pb2 as pb
 
+MAX_DIMENSION = 65536  # Qdrant's bound on a dense vector's size
 _DISTANCES = {cpb.Cosine: Distance.COSINE, cpb.Dot: Distance.DOT, cpb.Euclid: Distance.EUCLID, cpb.Manhattan: Distance.MANHATTAN}
 _DISTANCE_CODES = {v: k for k, v in _DISTANCES.items()}
 _SCHEMA_TYPES = {
@@ -31,8 +32,8 @@ _SCHEMA_TYPES = {
 
 def _dense_params(name: str, msg: cpb.VectorParams) -> DenseVectorParams:
     label = "vectors_config.params" if name == DEFAULT_VECTOR else f"vectors_config.params_map[{name!r}]"
-    if msg.size < 1:
-        raise InvalidArgument(f"{label}.size must be at least 1, got {msg.size}")
+    if not 1 <= msg.size <= MAX_DIMENSION:
+        raise InvalidArgument(f"{label}.size must be between 1 and {MAX_DIMENSION}, got {msg.size}")
     if msg.distance not in _DISTANCES:
         raise InvalidArgument(f"{label}.distance must be Cosine, Dot, Euclid or Manhattan")
     if msg.HasField("multivector_config"):

@@ -1,0 +1,46 @@
+"""Requests that do not decode: INVALID_ARGUMENT naming the method, instead of the UNKNOWN
+grpcio answers when a deserializer raises before any servicer runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+
+class _Undecodable:
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+class DecodeGuard(grpc.aio.ServerInterceptor):
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
+                                handler_call_details: Any) -> Any:
+        handler = await continuation(handler_call_details)
+        if (handler is None or handler.request_streaming or handler.response_streaming
+                or handler.request_deserializer is None):
+            return handler
+        method: str = handler_call_details.method
+        deserialize = handler.request_deserializer
+        behavior = handler.unary_unary
+
+        def safe_deserialize(data: bytes) -> Any:
+            try:
+                return deserialize(data)
+            except Exception as exc:
+                return _Undecodable(type(exc).__name__)
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, _Undecodable):
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"The request does not decode as the message {method} takes ({request.problem}): "
+                    "corrupt bytes, a string that is not UTF-8, or messages nested deeper than 100 levels",
+                )
+            return await behavior(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=safe_deserialize,
+                                                   response_serializer=handler.response_serializer)
