@@ -24,7 +24,7 @@ log = logging.getLogger("vecinfer.models")
 
 def build_registry(settings: Settings, http: HttpClients) -> Registry:
     registry = Registry()
-    registry.add(Bm25Backend(), *BM25_ALIASES)
+    registry.add(Bm25Backend(settings), *BM25_ALIASES)
     images = ImageLoader(settings, http)
     for manifest in discover(settings):
         started = time.perf_counter()

@@ -1,7 +1,9 @@
-"""Collect -> de-duplicate -> group per backend -> embed concurrently -> substitute.
+"""Collect -> bound -> de-duplicate -> group per backend -> embed concurrently -> substitute.
 
 Every inference object of one request is resolved before the request touches storage, so a
-failure anywhere rejects the whole request.
+failure anywhere rejects the whole request. The request's size is bounded before any work
+(inference objects, characters per text and in all), and a failure or cancellation in one
+backend stops the others' work for the request.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from vecinfer import metrics
+from vecinfer.config import Settings
 from vecinfer.domain import points as ops
-from vecinfer.domain.inference import INFERENCE_TYPES, InferenceInput
+from vecinfer.domain.errors import InvalidArgument
+from vecinfer.domain.inference import INFERENCE_TYPES, Document, InferenceInput
 from vecinfer.domain.query import Nearest, Prefetch
 from vecinfer.inference import mrl
 from vecinfer.inference.backend import InferenceContext, Purpose
@@ -22,6 +26,51 @@ from vecinfer.inference.registry import Registry
 
 # A place holding an inference object, and how to put the vector there instead.
 Slot = tuple[InferenceInput, Callable[[Any], None]]
+T = TypeVar("T")
+
+
+def check_text_length(text: str, limit: int) -> None:
+    """One text's bound, for every model (the message never quotes the text)."""
+    if len(text) > limit:
+        raise InvalidArgument(f"Document text is {len(text)} characters, over the limit of {limit} "
+                              "(VECINFER_MAX_TEXT_CHARS)")
+
+
+def check_request_bounds(objects: list[InferenceInput], settings: Settings) -> None:
+    """A request's bounds, checked before any work: inference objects, characters per text
+    and in all."""
+    if len(objects) > settings.max_inference_inputs:
+        raise InvalidArgument(f"The request carries {len(objects)} inference objects, over the limit of "
+                              f"{settings.max_inference_inputs} per request (VECINFER_MAX_INFERENCE_INPUTS)")
+    total = 0
+    for obj in objects:
+        if isinstance(obj, Document):
+            check_text_length(obj.text, settings.max_text_chars)
+            total += len(obj.text)
+    if total > settings.max_request_text_chars:
+        raise InvalidArgument(f"The request carries {total} characters of document text, over the limit of "
+                              f"{settings.max_request_text_chars} per request (VECINFER_MAX_REQUEST_TEXT_CHARS)")
+
+
+async def _all_or_nothing(work: list[Awaitable[T]]) -> list[T]:
+    """Like asyncio.gather, but the first failure cancels the rest (no work for a request
+    that is already rejected), and so does cancelling the caller."""
+    if len(work) <= 1:
+        return [await w for w in work]
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        pending = [t for t in tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+    return [task.result() for task in tasks]
 
 
 def _dict_setter(holder: dict, key: str) -> Callable[[Any], None]:
@@ -57,15 +106,17 @@ def slots_in_query(node: Prefetch) -> list[Slot]:
 
 
 class Resolver:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, settings: Settings | None = None) -> None:
         self.registry = registry
+        self.settings = settings if settings is not None else Settings.from_env()
 
     async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> dict[str, int]:
         """Fill every slot; returns tokens used per model."""
         if not slots:
             return {}
         context = context or InferenceContext()
-        sizes = [mrl.requested_size(obj) for obj, _ in slots]  # validate before any work
+        check_request_bounds([obj for obj, _ in slots], self.settings)  # validate before any work
+        sizes = [mrl.requested_size(obj) for obj, _ in slots]
         unique: dict[tuple, InferenceInput] = {}
         for obj, _ in slots:
             unique.setdefault(obj.key(), obj)
@@ -95,7 +146,7 @@ class Resolver:
 
         vectors: dict[tuple, Any] = {}
         usage: dict[str, int] = defaultdict(int)
-        for computed, used in await asyncio.gather(*(run(b) for b in groups)):
+        for computed, used in await _all_or_nothing([run(b) for b in groups]):
             vectors.update(computed)
             for model, tokens in used.items():
                 usage[model] += tokens

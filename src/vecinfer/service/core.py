@@ -31,7 +31,7 @@ class Service:
         self.registry: Registry = build_registry(settings, self.http)
         limits = Limits(settings)
         self.collections = CollectionOperations(self.catalog, limits)
-        self.points = PointOperations(self.catalog, Resolver(self.registry), limits)
+        self.points = PointOperations(self.catalog, Resolver(self.registry, settings), limits)
         self.ready = False
         self._state = metrics.watch_state(self._state_rows)
 

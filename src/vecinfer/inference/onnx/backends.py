@@ -1,4 +1,5 @@
-"""Local ONNX models as inference backends, each behind its own micro-batcher."""
+"""Local ONNX models as inference backends, each behind its own micro-batcher (which shares
+batches fairly between requests and drops the queued inputs of cancelled ones)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from vecinfer.inference.images import ImageLoader
 from vecinfer.inference.onnx.image_encoder import ImageEncoder
 from vecinfer.inference.onnx.manifest import Manifest
 from vecinfer.inference.onnx.text_encoder import TextEncoder
+from vecinfer.inference.resolver import check_text_length
 
 _KIND_NAMES = {Document: "text (Document)", Image: "an image (Image)"}
 
@@ -50,9 +52,7 @@ class OnnxTextBackend:
         for item in inputs:
             if not isinstance(item, Document):
                 raise _wrong_input(self.info.name, "text (Document)", item)
-            if len(item.text) > self.settings.max_text_chars:
-                raise InvalidArgument(f"Document text is {len(item.text)} characters, over the limit of "
-                                      f"{self.settings.max_text_chars} (VECINFER_MAX_TEXT_CHARS)")
+            check_text_length(item.text, self.settings.max_text_chars)
             texts.append(prefix + item.text)
         results = await self.batcher.submit(texts)
         return Embeddings([v for v, _ in results], sum(t for _, t in results))
