@@ -27,6 +27,7 @@ import json
 import math
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,6 +177,7 @@ class FixedCollection:
     """The collection the fuzzing runs against, its expected state, and a way back to it."""
 
     def __init__(self, server: ServerProcess):
+        self.server = server
         self.http = Http(server.http_port)
         self.dirs = server.storage_dir / "collections"
         self.reseed()
@@ -921,3 +923,12 @@ def test_query_parameters(fixed, data):
     route = data.draw(st.sampled_from([r for r in ROUTES if r.kind in ("read", "write")]), "route")
     template = TEMPLATES.get(f"{route.method} {route.path}", [NO_BODY])[0]
     run(fixed, route, template, query=data.draw(QUERIES, "query"))
+
+
+def test_server_memory_is_bounded(fixed):
+    """Last: after all the fuzzing above the server is alive and its resident memory bounded."""
+    proc = fixed.server.proc
+    assert proc is not None and proc.poll() is None, fixed.server.log()[-3000:]
+    status = Path(f"/proc/{proc.pid}/status").read_text()
+    rss_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    assert rss_kib < 1536 * 1024, f"server RSS {rss_kib // 1024} MiB"
