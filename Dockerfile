@@ -1,4 +1,5 @@
-# vecinfer as a sidecar: gRPC on 6334, REST root on 6333, storage on a volume, non-root.
+# vecinfer as a sidecar: gRPC on 6334, REST (and /healthz, /readyz, /metrics) on 6333, storage on a
+# volume, non-root. Binding 0.0.0.0: set VECINFER_API_KEY (and TLS) where the network is shared.
 FROM python:3.11-slim
 
 RUN useradd --create-home --uid 10001 vecinfer
@@ -22,5 +23,6 @@ ENV VECINFER_HOST=0.0.0.0 \
     VECINFER_STORAGE_DIR=/data
 VOLUME ["/data"]
 EXPOSE 6334 6333
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:6333/readyz', timeout=3)"
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["vecinfer", "serve"]
