@@ -43,6 +43,19 @@ INFERENCE_SECONDS = Histogram(
     ["backend"], buckets=_LATENCY_BUCKETS, registry=REGISTRY,
 )
 
+BATCHES = Counter(
+    "vecinfer_inference_batches", "Batches a model's micro-batcher started", ["batcher"], registry=REGISTRY,
+)
+BATCH_INPUTS = Counter(
+    "vecinfer_inference_batch_inputs", "Inputs in the batches a model's micro-batcher started", ["batcher"],
+    registry=REGISTRY,
+)
+DROPPED_INPUTS = Counter(
+    "vecinfer_inference_dropped_inputs",
+    "Queued inputs never run because their request was cancelled, timed out or failed", ["batcher"],
+    registry=REGISTRY,
+)
+
 
 class StateCollector(Collector):
     """Gauges computed when scraped from a function that reads the current state:

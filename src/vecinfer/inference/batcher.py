@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from prometheus_client import Counter
 
 from vecinfer import metrics
 
@@ -33,18 +32,6 @@ from vecinfer import metrics
 # an array whose rows are the results).
 BatchResults = Sequence[Any] | np.ndarray
 
-BATCHES = Counter(
-    "vecinfer_inference_batches", "Batches a model's micro-batcher started", ["batcher"], registry=metrics.REGISTRY,
-)
-BATCH_INPUTS = Counter(
-    "vecinfer_inference_batch_inputs", "Inputs in the batches a model's micro-batcher started", ["batcher"],
-    registry=metrics.REGISTRY,
-)
-DROPPED_INPUTS = Counter(
-    "vecinfer_inference_dropped_inputs",
-    "Queued inputs never run because their request was cancelled, timed out or failed", ["batcher"],
-    registry=metrics.REGISTRY,
-)
 
 
 class _Request:
@@ -76,9 +63,9 @@ class MicroBatcher:
         self._max_cost = max_cost
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"infer-{name}")
         self._workers = workers
-        self._batches = BATCHES.labels(name)
-        self._batch_inputs = BATCH_INPUTS.labels(name)
-        self._dropped = DROPPED_INPUTS.labels(name)
+        self._batches = metrics.BATCHES.labels(name)
+        self._batch_inputs = metrics.BATCH_INPUTS.labels(name)
+        self._dropped = metrics.DROPPED_INPUTS.labels(name)
         # Requests with items not yet in a batch, in round-robin order.
         self._ring: deque[_Request] = deque()
         # Idle workers, each waiting on its own future: an arrival wakes exactly one.
