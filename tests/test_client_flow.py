@@ -323,3 +323,19 @@ def test_manhattan_distance(client):
     assert [p.id for p in hits] == [2, 3, 1]
     assert [p.score for p in hits] == pytest.approx([0.2, 1.8, 2.2], abs=1e-5)
     client.delete_collection(name)
+
+
+def test_sparse_vectors_come_back_sorted_and_scoreless_queries_score_one(client):
+    name = "flow_sorted"
+    client.delete_collection(name)
+    client.create_collection(name, vectors_config={}, sparse_vectors_config={"kw": models.SparseVectorParams()})
+    client.upsert(name, points=[models.PointStruct(id=1, vector={"kw": models.SparseVector(
+        indices=[9, 2, 5], values=[0.9, 0.2, 0.5])}, payload={"nested": {"id": 1, "keep": 2}})])
+    (point,) = client.retrieve(name, ids=[1], with_vectors=True)
+    assert point.vector["kw"].indices == [2, 5, 9]
+    assert point.vector["kw"].values == pytest.approx([0.2, 0.5, 0.9])
+    (hit,) = client.query_points(name, limit=1).points  # no query: id order, score 1.0
+    assert hit.id == 1 and hit.score == 1.0
+    (hit,) = client.query_points(name, limit=1, with_payload=models.PayloadSelectorExclude(exclude=["nested.id"])).points
+    assert hit.payload == {"nested": {"keep": 2}}
+    client.delete_collection(name)

@@ -159,7 +159,7 @@ class _Execution:
         mask = filter_mask(self.segments, flt)
         offsets = np.flatnonzero(mask).tolist()
         offsets.sort(key=lambda o: id_sort_key(self.segments.id_at(o)))
-        return [(o, 0.0) for o in offsets[:limit]]
+        return [(o, 1.0) for o in offsets[:limit]]  # score-less results score 1.0, as in Qdrant
 
 
 def execute(collection: Collection, request: QueryRequest) -> list[ScoredPoint]:

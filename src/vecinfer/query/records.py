@@ -3,41 +3,57 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vecinfer.domain import json_path
 from vecinfer.domain.filters import Filter
+from vecinfer.domain.json_path import EVERY, Step, is_prefix
 from vecinfer.domain.points import PointId, id_sort_key
 from vecinfer.domain.query import PayloadSelector, Record, VectorSelector
-from vecinfer.query.filters import filter_mask, raw_values
+from vecinfer.query.filters import filter_mask
 
 if TYPE_CHECKING:
     from vecinfer.storage.collection import Collection
 
 
-def select_payload(payload: dict, selector: PayloadSelector) -> dict | None:
+_DROP = object()
+
+
+def _include(value: Any, path: tuple[Step, ...], patterns: list[tuple[Step, ...]]) -> Any:
+    """Keep a node when its path and a pattern are prefixes one of the other (Qdrant's rule)."""
+    if any(is_prefix(pattern, path) for pattern in patterns):
+        return copy.deepcopy(value)
+    if not any(is_prefix(path, pattern) for pattern in patterns):
+        return _DROP
+    if isinstance(value, dict):
+        kept = {k: _include(v, (*path, Step(key=k)), patterns) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not _DROP}
+    if isinstance(value, list):
+        return [v for v in (_include(item, (*path, EVERY), patterns) for item in value) if v is not _DROP]
+    return value  # a scalar partway along a pattern is kept whole
+
+
+def _exclude(value: Any, path: tuple[Step, ...], patterns: list[tuple[Step, ...]]) -> Any:
+    """Drop a node when a pattern is a prefix of its path."""
+    if any(is_prefix(pattern, path) for pattern in patterns):
+        return _DROP
+    if isinstance(value, dict):
+        kept = {k: _exclude(v, (*path, Step(key=k)), patterns) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not _DROP}
+    if isinstance(value, list):
+        return [v for v in (_exclude(item, (*path, EVERY), patterns) for item in value) if v is not _DROP]
+    return copy.deepcopy(value)
+
+
+def select_payload(payload: dict[str, Any], selector: PayloadSelector) -> dict[str, Any] | None:
     if selector.include is not None:
-        out: dict = {}
-        for key in selector.include:
-            top = key.split(".")[0].split("[")[0]
-            if top in payload:
-                if top == key:
-                    out[top] = copy.deepcopy(payload[top])
-                else:
-                    values = raw_values(payload, key)
-                    if values:
-                        target = out
-                        parts = key.split(".")
-                        for part in parts[:-1]:
-                            target = target.setdefault(part, {})
-                        target[parts[-1]] = copy.deepcopy(values[0] if len(values) == 1 else values)
-        return out
+        result = _include(payload, (), [json_path.parse(p) for p in selector.include])
+        return {} if result is _DROP else dict(result)
     if selector.exclude is not None:
-        out = copy.deepcopy(payload)
-        for key in selector.exclude:
-            out.pop(key, None)
-        return out
+        result = _exclude(payload, (), [json_path.parse(p) for p in selector.exclude])
+        return {} if result is _DROP else dict(result)
     if selector.enable:
         return copy.deepcopy(payload)
     return None

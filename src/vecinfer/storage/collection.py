@@ -290,7 +290,8 @@ class Collection:
                     f"Wrong input: Wrong usage of sparse vectors: {describe_name(name)} is sparse, "
                     f"got a dense vector{where}"
                 )
-            return value
+            order = np.argsort(value.indices, kind="stable")  # stored (and returned) sorted by index
+            return SparseVector(value.indices[order], value.values[order])
         params = self.config.dense[name]
         if isinstance(value, SparseVector) and name == DEFAULT_VECTOR:
             raise InvalidArgument(
