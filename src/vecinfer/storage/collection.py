@@ -20,11 +20,13 @@ from typing import Any, TypedDict, cast
 
 import numpy as np
 
+from vecinfer.domain import json_path
 from vecinfer.domain import points as ops
 from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate, Distance, PayloadIndexInfo
 from vecinfer.domain.errors import InvalidArgument, NotFound, clip, collection_not_found
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
+from vecinfer.domain.json_path import Step
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue, check_payload
 from vecinfer.domain.query import SearchParams
 from vecinfer.query.filters import PointView, check_filter, filter_mask, leaf_values
@@ -252,16 +254,16 @@ class Collection:
                 for point_id in op.selector.ids:
                     known.remove(point_id)
             return op
-        if isinstance(op, ops.SetPayload) and op.key is not None and not _split_path(op.key):
-            raise InvalidArgument("set_payload: `key` must be a non-empty JSON path, or left unset")
         if isinstance(op, ops.SetPayload):
-            check_payload(op.payload, "payload", nested_in=len(_split_path(op.key or "")))
+            steps = json_path.parse(op.key) if op.key is not None else ()
+            check_payload(op.payload, "payload", nested_in=len(steps))
         if isinstance(op, ops.OverwritePayload):
             check_payload(op.payload, "payload")
         if isinstance(op, ops.DeletePayload):
             for i, key in enumerate(op.keys):
-                if not _split_path(key):
+                if not key.strip(". "):
                     raise InvalidArgument(f"delete_payload: keys[{i}] is empty: give a JSON path such as `a.b`")
+                json_path.parse(key)
         return op
 
     def check_vector_name(self, name: str) -> None:
@@ -359,11 +361,8 @@ class Collection:
         elif isinstance(op, ops.SetPayload):
             for point_id in self.select(op.selector):
                 payload = copy.deepcopy(seg.payload(seg.offset_of[point_id]))
-                if op.key:
-                    _merge_at(payload, op.key, copy.deepcopy(op.payload))
-                else:
-                    payload.update(copy.deepcopy(op.payload))
-                seg.set_payload(point_id, payload)
+                steps = json_path.parse(op.key) if op.key is not None else ()
+                seg.set_payload(point_id, _set_at(payload, steps, op.payload))
         elif isinstance(op, ops.OverwritePayload):
             for point_id in self.select(op.selector):
                 seg.set_payload(point_id, copy.deepcopy(op.payload))
@@ -371,7 +370,7 @@ class Collection:
             for point_id in self.select(op.selector):
                 payload = copy.deepcopy(seg.payload(seg.offset_of[point_id]))
                 for key in op.keys:
-                    _delete_at(payload, key)
+                    _delete_at(payload, json_path.parse(key))
                 seg.set_payload(point_id, payload)
         elif isinstance(op, ops.ClearPayload):
             for point_id in self.select(op.selector):
@@ -456,25 +455,50 @@ class _IdTracker:
         return point_id in self._added or point_id in self._existing
 
 
-def _split_path(key: str) -> list[str]:
-    return [part for part in key.split(".") if part]
+def _merge(target: dict[str, Any], values: dict[str, Any]) -> None:
+    """Each key replaces the old value wholesale; a null value removes the key."""
+    for key, value in values.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
-def _merge_at(payload: dict, key: str, values: dict) -> None:
-    target = payload
-    for part in _split_path(key):
-        if not isinstance(target.get(part), dict):
-            target[part] = {}
-        target = target[part]
-    target.update(values)
+def _set_at(node: Any, steps: tuple[Step, ...], values: dict[str, Any]) -> Any:
+    """`set_payload` with a `key` path (Qdrant's rules): key steps create or clobber objects,
+    `[N]` and `[]` need an array (else it becomes `[]` and nothing more is set), and the
+    payload is merged into the object at the end. Returns the new value of `node`."""
+    if not steps:
+        target = node if isinstance(node, dict) else {}
+        _merge(target, values)
+        return target
+    step, rest = steps[0], steps[1:]
+    if step.key is not None:
+        target = node if isinstance(node, dict) else {}
+        target[step.key] = _set_at(target.get(step.key), rest, values)
+        return target
+    if not isinstance(node, list):
+        return []
+    positions = range(len(node)) if step.every else [i for i in (step.index,) if i is not None and i < len(node)]
+    for i in positions:
+        node[i] = _set_at(node[i], rest, values)
+    return node
 
 
-def _delete_at(payload: dict, key: str) -> None:
-    parts = _split_path(key)
-    target: Any = payload
-    for part in parts[:-1]:
-        target = target.get(part) if isinstance(target, dict) else None
-        if target is None:
-            return
-    if isinstance(target, dict):
-        target.pop(parts[-1], None)
+def _delete_at(node: Any, steps: tuple[Step, ...]) -> None:
+    """`delete_payload`: a path removes what it reaches; a final `[]` empties the array; a
+    final `[N]` does nothing (deleting by index is not idempotent)."""
+    step, rest = steps[0], steps[1:]
+    if not rest:
+        if step.key is not None and isinstance(node, dict):
+            node.pop(step.key, None)
+        elif step.every and isinstance(node, list):
+            node.clear()
+        return
+    if step.key is not None:
+        if isinstance(node, dict) and step.key in node:
+            _delete_at(node[step.key], rest)
+    elif isinstance(node, list):
+        targets = node if step.every else [node[i] for i in (step.index,) if i is not None and i < len(node)]
+        for target in targets:
+            _delete_at(target, rest)
