@@ -109,6 +109,8 @@ def test_query_with_filter_offset_and_threshold(client, unnamed):
          [i for i in range(21) if i % 4 in (2, 3)]),
         (models.Filter(must=[models.FieldCondition(key="city", match=models.MatchExcept(**{"except": ["berlin", "paris", "rome"]}))]),
          [i for i in range(40) if i % 4 == 3]),
+        (models.Filter(must=[models.FieldCondition(key="maybe", match=models.MatchExcept(**{"except": [1]}))]),
+         [i for i in range(40) if i % 10 != 0 and i != 1]),
         (models.Filter(must=[models.FieldCondition(key="meta.flag", match=models.MatchValue(value=True))]),
          [i for i in range(40) if i % 7 == 0]),
         (models.Filter(must=[models.IsNullCondition(is_null=models.PayloadField(key="maybe"))]), [0, 10, 20, 30]),
@@ -130,7 +132,7 @@ def test_query_with_filter_offset_and_threshold(client, unnamed):
             models.FieldCondition(key="tags", match=models.MatchValue(value="t0")),
         ], min_count=3)), [i for i in range(40) if i % 4 == 3 and i % 3 == 0]),
     ],
-    ids=["range", "must-nested-path", "should-must_not", "except", "bool", "is_null", "is_empty",
+    ids=["range", "must-nested-path", "should-must_not", "except", "except-skips-nulls", "bool", "is_null", "is_empty",
          "has_id", "has_vector", "array-path", "nested-none", "nested-some", "min_should"],
 )
 def test_filters_through_count_and_scroll(client, unnamed, flt, expected):

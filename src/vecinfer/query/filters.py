@@ -6,6 +6,7 @@ arrays at the end of a path match when any element matches.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -110,21 +111,38 @@ def _match_one(kind: str, expected: Any, value: Any) -> bool:
         return _is_int(value) and value in expected
     if not isinstance(value, str):
         return False
-    if kind in ("text", "phrase", "substring"):
+    if kind == "substring":
         return expected in value
-    if kind == "text_any":
-        return any(word in value for word in expected.split())
     if kind == "prefix":
         return value.startswith(expected)
+    if kind in ("text", "text_any", "phrase"):
+        wanted, have = word_tokens(expected), word_tokens(value)
+        if not wanted:
+            return False  # a query with no tokens matches nothing
+        if kind == "text":
+            return set(wanted) <= set(have)
+        if kind == "text_any":
+            return not set(wanted).isdisjoint(have)
+        return any(have[i:i + len(wanted)] == wanted for i in range(len(have) - len(wanted) + 1))
     return False
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def word_tokens(text: str) -> list[str]:
+    """Qdrant's default word tokenizer for text matches on a field without a full-text index:
+    split at every character that is not alphanumeric, lowercase, nothing else."""
+    return [token.lower() for token in _WORD.findall(text)]
 
 
 def _match(cond: Match, payload: dict) -> bool:
     values = leaf_values(payload, cond.key)
+    # `except` holds when some value is present (not null) and outside the set.
     if cond.kind == "except_keywords":
-        return not any(isinstance(v, str) and v in cond.value for v in values)
+        return any(v is not None and not (isinstance(v, str) and v in cond.value) for v in values)
     if cond.kind == "except_integers":
-        return not any(_is_int(v) and v in cond.value for v in values)
+        return any(v is not None and not (_is_int(v) and v in cond.value) for v in values)
     return any(_match_one(cond.kind, cond.value, v) for v in values)
 
 
@@ -146,16 +164,21 @@ def _range(cond: Range, payload: dict) -> bool:
 
 
 def _values_count(cond: ValuesCount, payload: dict) -> bool:
-    return _in_range(cond, len(leaf_values(payload, cond.key)))
+    """Each value found counts (null 0, an array its length, else 1; a missing field one count
+    of 0); true when one count meets every bound."""
+    counts = [0 if v is None else len(v) if isinstance(v, list) else 1 for v in raw_values(payload, cond.key)]
+    return any(_in_range(cond, c) for c in counts or [0])
 
 
 def _is_empty(key: str, payload: dict) -> bool:
-    return all(v is None for v in leaf_values(payload, key))
+    """Nothing at the path, or only nulls and empty arrays (`[null]` is not empty)."""
+    return all(v is None or v == [] for v in raw_values(payload, key))
 
 
 def _is_null(key: str, payload: dict) -> bool:
-    values = raw_values(payload, key)
-    return bool(values) and all(v is None for v in values)
+    """Some value is null, or an array holding a null (a missing field is not null)."""
+    return any(v is None or (isinstance(v, list) and any(item is None for item in v))
+               for v in raw_values(payload, key))
 
 
 class PointView:
@@ -298,9 +321,10 @@ def _vector_condition(segment: Segment, cond: Condition) -> np.ndarray | None:
             return np.isin(column.strings, list(cond.value))
         if cond.kind == "integers":
             return column.is_int & np.isin(column.ints, list(cond.value))
+        present = (column.strings != None) | column.is_int | column.is_bool | ~np.isnan(column.numbers)  # noqa: E711
         if cond.kind == "except_keywords":
-            return ~np.isin(column.strings, list(cond.value))
-        return ~(column.is_int & np.isin(column.ints, list(cond.value)))
+            return present & ~np.isin(column.strings, list(cond.value))
+        return present & ~(column.is_int & np.isin(column.ints, list(cond.value)))
     if isinstance(cond, Range) and not cond.datetime:
         column = _column(segment, cond.key)
         if column is None:
