@@ -56,7 +56,8 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/", timeout=1) as r:
+                # Ready: storage loaded and local models warm (503 until then).
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/readyz", timeout=1) as r:
                     if r.status == 200:
                         return self
             except OSError:

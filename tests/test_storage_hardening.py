@@ -201,7 +201,10 @@ def test_damaged_collection_is_quarantined_and_the_rest_serve(server_factory, tm
     status, _, body = call(port, "POST", "/collections/victim/points/scroll", {})
     assert status == 503, body
     assert "quarantined" in body["status"]["error"]
-    status, _, text = call(port, "GET", "/readyz")
+    deadline = time.monotonic() + 120
+    while (answer := call(port, "GET", "/readyz"))[0] == 503 and time.monotonic() < deadline:
+        time.sleep(0.2)  # local models still warming up
+    status, _, text = answer
     assert status == 200 and "victim" in text
     assert "victim" in [c["name"] for c in call(port, "GET", "/collections")[2]["result"]["collections"]]
     after = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
