@@ -137,3 +137,15 @@ def test_bounds_on_the_grpc_door(client, coll):
         size=2, distance=models.Distance.DOT), hnsw_config=models.HnswConfigDiff(m=100000)))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "hnsw_config.m" in err.details()
     assert not client.collection_exists("huge_m")
+
+
+def test_overwrite_payload_with_a_key_is_refused_not_dropped(client, coll):
+    from qdrant_client import grpc as qgrpc
+
+    request = qgrpc.SetPayloadPoints(collection_name=coll, wait=True, key="nested",
+                                     payload={"x": qgrpc.Value(integer_value=1)},
+                                     points_selector=qgrpc.PointsSelector(points=qgrpc.PointsIdsList(
+                                         ids=[qgrpc.PointId(num=1)])))
+    err = rpc_error(lambda: client.grpc_points.OverwritePayload(request, timeout=10))
+    assert err.code() == grpc.StatusCode.UNIMPLEMENTED and "overwrite_payload" in err.details()
+    assert client.retrieve(coll, ids=[1])[0].payload == {"keep": True}

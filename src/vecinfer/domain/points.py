@@ -118,6 +118,7 @@ class SetPayload:
 class OverwritePayload:
     selector: PointsSelector
     payload: dict[str, Any]
+    key: str | None = None  # not supported yet: refused by storage rather than dropped
 
 
 @dataclass

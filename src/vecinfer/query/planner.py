@@ -163,8 +163,7 @@ class _Execution:
 
 
 def execute(collection: Collection, request: QueryRequest) -> list[ScoredPoint]:
-    """Run one query; the caller holds the collection's lock."""
-    validate(request.root)
+    """Run one query that `validate` accepted; the caller holds the collection's lock."""
     execution = _Execution(collection)
     ranked = execution.run(request.root, None, request.root.limit + request.offset)
     ranked = ranked[request.offset:]

@@ -8,10 +8,8 @@ from vecinfer.domain.collections import CollectionConfig, CollectionInfo, Collec
 from vecinfer.domain.results import Answer
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
-from vecinfer.service.running import answer
+from vecinfer.service.running import NO_USAGE, answer
 from vecinfer.storage.catalog import Catalog
-
-NO_USAGE: dict[str, int] = {}
 
 
 class CollectionOperations:
@@ -20,21 +18,19 @@ class CollectionOperations:
         self._limits = limits
 
     async def create(self, ctx: RequestContext, name: str, config: CollectionConfig) -> Answer[bool]:
-        self._limits.collection(config)
         async def work() -> tuple[bool, dict[str, int]]:
             await asyncio.to_thread(self._catalog.create, name, config)
             return True, NO_USAGE
 
-        return await answer(ctx, "create_collection", work, bounded=False)
+        return await answer(ctx, "create_collection", work, bounded=False, check=lambda: self._limits.collection(config))
 
     async def update(self, ctx: RequestContext, name: str, update: CollectionUpdate) -> Answer[bool]:
-        self._limits.update(update)
         async def work() -> tuple[bool, dict[str, int]]:
             collection = self._catalog.get(name)
             await asyncio.to_thread(collection.update_config, update)
             return True, NO_USAGE
 
-        return await answer(ctx, "update_collection", work, bounded=False)
+        return await answer(ctx, "update_collection", work, bounded=False, check=lambda: self._limits.update(update))
 
     async def delete(self, ctx: RequestContext, name: str) -> Answer[bool]:
         async def work() -> tuple[bool, dict[str, int]]:

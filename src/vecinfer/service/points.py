@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from vecinfer.domain import points as ops
-from vecinfer.domain.errors import DeadlineExceeded, NotFound, ValidationFailed
+from vecinfer.domain.errors import NotFound, ValidationFailed
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.points import PointId
 from vecinfer.domain.query import (
@@ -25,12 +25,11 @@ from vecinfer.inference.resolver import Resolver, Slot, slots_in_operations, slo
 from vecinfer.query import planner, records
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
-from vecinfer.service.running import answer
+from vecinfer.service.running import NO_USAGE, answer, no_check, within_deadline
 from vecinfer.storage.catalog import Catalog
 from vecinfer.storage.collection import Collection
 
 T = TypeVar("T")
-NO_USAGE: dict[str, int] = {}
 ALL_PAYLOAD = PayloadSelector(enable=True)
 ALL_VECTORS = VectorSelector(enable=True)
 
@@ -45,7 +44,12 @@ class PointOperations:
 
     async def _write(self, ctx: RequestContext, operation: str, name: str,
                      operations: list[ops.CollectionOperation], wait: bool) -> Answer[list[UpdateResult]]:
-        self._limits.operations(operations)
+        def check() -> None:
+            self._limits.operations(operations)
+            for op in operations:
+                if isinstance(op, ops.CreateFieldIndex) and not op.field:
+                    raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
+
         async def work() -> tuple[list[UpdateResult], dict[str, int]]:
             collection = self._catalog.get(name)
             usage = await self._resolve(ctx, operation, slots_in_operations(operations), "document")
@@ -53,17 +57,14 @@ class PointOperations:
             status = "completed" if wait else "acknowledged"
             return [UpdateResult(seq, status) for _ in operations], usage
 
-        return await answer(ctx, operation, work, bounded=False)
+        return await answer(ctx, operation, work, bounded=False, check=check)
 
     async def _resolve(self, ctx: RequestContext, operation: str, slots: list[Slot], purpose: Purpose) -> dict[str, int]:
         """Embed every inference object of the request, within the client's deadline."""
         if not slots:
             return NO_USAGE
-        remaining = ctx.remaining()
-        try:
-            return await asyncio.wait_for(self._resolver.resolve(slots, purpose, ctx.inference()), remaining)
-        except TimeoutError:
-            raise DeadlineExceeded(f"Timeout: inference for {operation} did not finish within the request's timeout") from None
+        return await within_deadline(ctx, f"inference for {operation}",
+                                     self._resolver.resolve(slots, purpose, ctx.inference()))
 
     async def _write_one(self, ctx: RequestContext, operation: str, name: str, op: ops.CollectionOperation,
                          wait: bool) -> Answer[UpdateResult]:
@@ -101,8 +102,6 @@ class PointOperations:
 
     async def create_field_index(self, ctx: RequestContext, name: str, op: ops.CreateFieldIndex,
                                  wait: bool) -> Answer[UpdateResult]:
-        if not op.field:
-            raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
         return await self._write_one(ctx, "create_field_index", name, op, wait)
 
     async def delete_field_index(self, ctx: RequestContext, name: str, op: ops.DeleteFieldIndex,
@@ -116,7 +115,7 @@ class PointOperations:
     # ------------------------------------------------------------------ reads
 
     async def _read(self, ctx: RequestContext, operation: str, name: str,
-                    read: Callable[[Collection], T]) -> Answer[T]:
+                    read: Callable[[Collection], T], check: Callable[[], None] = no_check) -> Answer[T]:
         async def work() -> tuple[T, dict[str, int]]:
             collection = self._catalog.get(name)
 
@@ -126,7 +125,7 @@ class PointOperations:
 
             return await asyncio.to_thread(locked), NO_USAGE
 
-        return await answer(ctx, operation, work)
+        return await answer(ctx, operation, work, check=check)
 
     async def retrieve(self, ctx: RequestContext, name: str, ids: list[PointId], with_payload: PayloadSelector,
                        with_vectors: VectorSelector) -> Answer[list[Record]]:
@@ -145,26 +144,25 @@ class PointOperations:
         return await self._read(ctx, "get_point", name, read)
 
     async def scroll(self, ctx: RequestContext, name: str, request: ScrollRequest) -> Answer[ScrollPage]:
-        self._limits.scroll(request)
-
         def read(collection: Collection) -> ScrollPage:
             found, next_offset = records.scroll(collection, request.filter, request.offset, request.limit,
                                                 request.with_payload, request.with_vectors)
             return ScrollPage(found, next_offset)
 
-        return await self._read(ctx, "scroll", name, read)
+        return await self._read(ctx, "scroll", name, read, check=lambda: self._limits.scroll(request))
 
     async def count(self, ctx: RequestContext, name: str, flt: Filter | None) -> Answer[int]:
-        self._limits.filter(flt, "filter")
-        return await self._read(ctx, "count", name, lambda c: records.count(c, flt))
+        return await self._read(ctx, "count", name, lambda c: records.count(c, flt),
+                                check=lambda: self._limits.filter(flt, "filter"))
 
     # ------------------------------------------------------------------ queries
 
     async def _queries(self, ctx: RequestContext, operation: str, name: str,
                        requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
-        self._limits.queries(requests)
-        for request in requests:
-            planner.validate(request.root)
+        def check() -> None:
+            self._limits.queries(requests)
+            for request in requests:
+                planner.validate(request.root)
 
         async def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
             collection = self._catalog.get(name)
@@ -177,7 +175,7 @@ class PointOperations:
 
             return await asyncio.to_thread(run), usage
 
-        return await answer(ctx, operation, work)
+        return await answer(ctx, operation, work, check=check)
 
     async def query(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]]:
         batch = await self._queries(ctx, "query", name, [request])

@@ -13,24 +13,39 @@ from vecinfer.domain.results import Answer
 from vecinfer.service.context import RequestContext
 
 T = TypeVar("T")
+# The usage of work that embeds nothing.
+NO_USAGE: dict[str, int] = {}
+
+
+def no_check() -> None:
+    return None
+
+
+async def within_deadline(ctx: RequestContext, what: str, work: Awaitable[T]) -> T:
+    """`work`, given up at the client's deadline (DeadlineExceeded)."""
+    remaining = ctx.remaining()
+    if remaining is None:
+        return await work
+    if remaining <= 0:
+        raise DeadlineExceeded(f"Timeout: {what} had no time left before the request's deadline")
+    try:
+        return await asyncio.wait_for(work, remaining)
+    except TimeoutError:
+        raise DeadlineExceeded(f"Timeout: {what} did not finish within the request's timeout") from None
 
 
 async def answer(ctx: RequestContext, operation: str, work: Callable[[], Awaitable[tuple[T, dict[str, int]]]],
-                 bounded: bool = True) -> Answer[T]:
-    """Run `work` (which returns the result and the tokens it spent) and wrap it in an Answer.
-    `bounded` work stops waiting at the client's deadline; writes are not bounded once
-    they reach storage (the request applies whole), only their inference is."""
+                 bounded: bool = True, check: Callable[[], None] = no_check) -> Answer[T]:
+    """Check the request's bounds, run `work` (which returns the result and the tokens it
+    spent) and wrap it in an Answer. `bounded` work stops waiting at the client's deadline;
+    writes are not bounded once they reach storage (the request applies whole), only their
+    inference is."""
     started = time.perf_counter()
     outcome = "ok"
     try:
-        remaining = ctx.remaining()
-        if bounded and remaining is not None:
-            if remaining <= 0:
-                raise DeadlineExceeded(f"Timeout: {operation} had no time left before its deadline")
-            try:
-                result, usage = await asyncio.wait_for(work(), remaining)
-            except TimeoutError:
-                raise DeadlineExceeded(f"Timeout: {operation} did not finish within the request's timeout") from None
+        check()
+        if bounded:
+            result, usage = await within_deadline(ctx, operation, work())
         else:
             result, usage = await work()
         return Answer(result, time.perf_counter() - started, usage)

@@ -23,7 +23,7 @@ import numpy as np
 from vecinfer.domain import json_path
 from vecinfer.domain import points as ops
 from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate, Distance, PayloadIndexInfo
-from vecinfer.domain.errors import InvalidArgument, NotFound, clip, collection_not_found
+from vecinfer.domain.errors import InvalidArgument, NotFound, Unimplemented, clip, collection_not_found
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
 from vecinfer.domain.json_path import Step
@@ -258,6 +258,8 @@ class Collection:
             steps = json_path.parse(op.key) if op.key is not None else ()
             check_payload(op.payload, "payload", nested_in=len(steps))
         if isinstance(op, ops.OverwritePayload):
+            if op.key is not None:
+                raise Unimplemented("`key` in overwrite_payload")
             check_payload(op.payload, "payload")
         if isinstance(op, ops.DeletePayload):
             for i, key in enumerate(op.keys):

@@ -56,15 +56,8 @@ def _no_constants(name: str) -> None:
 
 
 def _parse(raw: bytes) -> Node:
-    return Node(json.loads(raw, parse_constant=_no_constants))
-
-
-async def body(request: web.Request) -> Node:
-    raw = await request.read()
-    if not raw.strip():
-        raise JsonFormatError("", "the request body is empty: this endpoint takes a JSON object")
     try:
-        return _parse(raw)
+        return Node(json.loads(raw, parse_constant=_no_constants))
     except UnicodeDecodeError:
         raise JsonFormatError("", "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -73,13 +66,13 @@ async def body(request: web.Request) -> Node:
         raise JsonFormatError("", "the JSON is nested too deeply") from None
 
 
+async def body(request: web.Request) -> Node:
+    node = await optional_body(request)
+    if node is None:
+        raise JsonFormatError("", "the request body is empty: this endpoint takes a JSON object")
+    return node
+
+
 async def optional_body(request: web.Request) -> Node | None:
-    if not request.can_read_body:
-        return None
     raw = await request.read()
-    if not raw.strip():
-        return None
-    try:
-        return _parse(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise JsonFormatError("", "not valid JSON") from None
+    return _parse(raw) if raw.strip() else None

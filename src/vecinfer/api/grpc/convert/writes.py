@@ -76,7 +76,8 @@ def set_payload_request(msg: pb.SetPayloadPoints) -> ops.SetPayload:
 
 
 def overwrite_payload_request(msg: pb.SetPayloadPoints) -> ops.OverwritePayload:
-    return ops.OverwritePayload(_optional_selector(msg, "points_selector"), map_to_py(msg.payload))
+    return ops.OverwritePayload(_optional_selector(msg, "points_selector"), map_to_py(msg.payload),
+                                msg.key if msg.HasField("key") else None)
 
 
 def delete_payload_request(msg: pb.DeletePayloadPoints) -> ops.DeletePayload:

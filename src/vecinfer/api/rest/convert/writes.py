@@ -121,9 +121,9 @@ def set_payload(node: Node) -> ops.SetPayload:
 def overwrite_payload(node: Node) -> ops.OverwritePayload:
     fields = node.fields({"payload", "points", "filter", "key", "shard_key"})
     _no_shard_key(fields)
-    if fields.has("key"):
-        raise Unimplemented("`key` in overwrite_payload")
-    return ops.OverwritePayload(_selection(fields), payload(fields.require("payload")))
+    key = fields.get("key")
+    return ops.OverwritePayload(_selection(fields), payload(fields.require("payload")),
+                                None if key is None else key.string())
 
 
 def delete_payload(node: Node) -> ops.DeletePayload:
