@@ -370,3 +370,14 @@ def test_rest_key_from_header_reaches_the_provider(server, client, emu):
     (recorded,) = emu.of("openai")
     assert recorded.authorization == f"Bearer {VALID_KEY}"
     assert recorded.body["input"] == ["q"]
+
+
+def test_rest_read_past_its_timeout_is_408(server, client, emu):
+    from rest_http import call
+
+    name = collection(client, "p_rest_timeout", v=1024)
+    status, _, body = call(server.http_port, "POST", f"/collections/{name}/points/query?timeout=1",
+                           {"query": {"text": "q", "model": "jinaai/test-slow"}, "using": "v"},
+                           headers={"jina-api-key": VALID_KEY})
+    assert status == 408, body
+    assert body["status"]["error"].startswith("Timeout:")

@@ -284,3 +284,29 @@ def test_error_messages_echo_only_a_prefix(port, small):
     assert status == 400 and len(answer["status"]["error"]) < 400
     status, _, answer = call(port, "POST", "/collections/small/points", {"ids": ["y" * 100000]})
     assert status == 400 and len(answer["status"]["error"]) < 400
+
+
+@pytest.mark.parametrize("method, path, body, status, prefix", [
+    ("POST", "/collections/small/points/count?wait=maybe", {}, 400, "Deserialize error in query parameters: `wait`"),
+    ("POST", "/collections/small/points/count?consistency=some", {}, 400,
+     "Deserialize error in query parameters: `consistency`"),
+    ("POST", "/collections/small/points/count?ordering=fast", {}, 400, "Deserialize error in query parameters: `ordering`"),
+    ("PATCH", "/collections/small", {"quantization_config": {"scalar": {"type": "int8"}}}, 501,
+     "Not implemented: the collection setting `quantization_config`"),
+    ("PUT", "/collections/sharded", {"shard_number": 3}, 501, "Not implemented: `shard_number` above 1"),
+])
+def test_query_parameters_and_unsupported_settings(port, small, method, path, body, status, prefix):
+    got, _, answer = call(port, method, path, body)
+    assert got == status, answer
+    assert answer["status"]["error"].startswith(prefix), answer
+
+
+def test_body_over_the_limit_is_400_and_changes_nothing(server_factory):
+    server = server_factory(env={"VECINFER_REST_MAX_REQUEST_MB": "1"}).start()
+    port = server.http_port
+    call(port, "PUT", "/collections/big", {"vectors": {"size": 4, "distance": "Dot"}})
+    status, _, answer = call(port, "PUT", "/collections/big/points", {"points": [
+        {"id": 1, "vector": [1, 0, 0, 0], "payload": {"blob": "x" * (2 << 20)}}]})
+    assert status == 400, answer
+    assert "VECINFER_REST_MAX_REQUEST_MB" in answer["status"]["error"]
+    assert call(port, "POST", "/collections/big/points/count", {})[2]["result"] == {"count": 0}

@@ -17,30 +17,43 @@ class _Undecodable:
 
 
 class DecodeGuard(grpc.aio.ServerInterceptor):
+    def __init__(self) -> None:
+        # A method's handler never changes: wrap it once, not on every call.
+        self._guarded: dict[str, Any] = {}
+
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
                                 handler_call_details: Any) -> Any:
+        method: str = handler_call_details.method
+        guarded = self._guarded.get(method)
+        if guarded is not None:
+            return guarded
         handler = await continuation(handler_call_details)
         if (handler is None or handler.request_streaming or handler.response_streaming
                 or handler.request_deserializer is None):
             return handler
-        method: str = handler_call_details.method
-        deserialize = handler.request_deserializer
-        behavior = handler.unary_unary
+        guarded = self._guarded[method] = _guard(method, handler)
+        return guarded
 
-        def safe_deserialize(data: bytes) -> Any:
-            try:
-                return deserialize(data)
-            except Exception as exc:
-                return _Undecodable(type(exc).__name__)
 
-        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            if isinstance(request, _Undecodable):
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"The request does not decode as the message {method} takes ({request.problem}): "
-                    "corrupt bytes, a string that is not UTF-8, or messages nested deeper than 100 levels",
-                )
-            return await behavior(request, context)
+def _guard(method: str, handler: Any) -> Any:
+    """The unary handler, with a deserializer that never raises."""
+    deserialize = handler.request_deserializer
+    behavior = handler.unary_unary
 
-        return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=safe_deserialize,
-                                                   response_serializer=handler.response_serializer)
+    def safe_deserialize(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as exc:
+            return _Undecodable(type(exc).__name__)
+
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"The request does not decode as the message {method} takes ({request.problem}): "
+                "corrupt bytes, a string that is not UTF-8, or messages nested deeper than 100 levels",
+            )
+        return await behavior(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=safe_deserialize,
+                                               response_serializer=handler.response_serializer)

@@ -15,6 +15,7 @@ import aiohttp
 
 from vecinfer.config import Settings
 from vecinfer.domain.errors import (
+    DeadlineExceeded,
     InvalidArgument,
     PermissionDenied,
     ResourceExhausted,
@@ -67,11 +68,16 @@ async def post_json(session: aiohttp.ClientSession, url: str, headers: dict[str,
         attempt += 1
         remaining = context.remaining()
         if remaining is not None and remaining <= 0:
-            raise UpstreamTimeout(f"{who}: no time left within the request deadline")
+            raise DeadlineExceeded(f"Timeout: {who}: no time left within the request's deadline")
+        # When the client's deadline comes before the provider timeout, running out of time is
+        # the client's timeout (408 / DEADLINE_EXCEEDED), not the provider's fault (504).
+        bounded_by_client = remaining is not None and remaining < settings.provider_timeout_seconds
         timeout = settings.provider_timeout_seconds if remaining is None else min(settings.provider_timeout_seconds, remaining)
         try:
             return await _once(session, url, headers, body, timeout, who)
         except _Retryable as retry:
+            if bounded_by_client and isinstance(retry.error, UpstreamTimeout):
+                raise DeadlineExceeded(f"Timeout: {who} did not answer within the request's deadline") from None
             wait = retry.retry_after
             if wait is None:
                 wait = min(_BACKOFF_CAP, _BACKOFF_START * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
