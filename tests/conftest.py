@@ -169,3 +169,13 @@ def cloud_client(shared_server):
     c = make_client(shared_server, cloud_inference=True)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """Loopback servers that speak the providers' embeddings APIs (provider_emulators.py)."""
+    import provider_emulators
+
+    emu, stop = provider_emulators.start()
+    yield emu
+    stop()

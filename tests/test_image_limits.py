@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 from qdrant_client import models
 
-import provider_emulators
 from conftest import ServerProcess, make_client
 from provider_emulators import VALID_KEY
 
@@ -34,13 +33,6 @@ def small_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (16, 16), "green").save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    emu, stop = provider_emulators.start()
-    yield emu
-    stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,10 @@ import pytest
 from qdrant_client import grpc as qgrpc
 from qdrant_client import models
 
-import provider_emulators
 from conftest import ServerProcess, make_client
 from provider_emulators import VALID_KEY, vector_for
 
 KEY = {"openai-api-key": VALID_KEY}
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    emu, stop = provider_emulators.start()
-    yield emu
-    stop()
 
 
 @pytest.fixture(scope="module")
