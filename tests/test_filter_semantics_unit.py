@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vecinfer.domain import filters as f
-from vecinfer.query.filters import PointView, check_filter
+from vecinfer.storage.filters import PointView, check_filter
 
 _MISSING = object()
 VALUES = {1: 1, 2: [1, 2], 3: None, 4: [], 5: [None], 6: _MISSING, 7: 1.0, 8: True, 9: "1", 10: [[1], 2],

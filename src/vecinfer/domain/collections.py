@@ -72,9 +72,17 @@ FIELD_INDEX_TYPES = ("keyword", "integer", "float", "geo", "text", "bool", "date
 
 
 @dataclass(frozen=True)
+class PayloadIndex:
+    type: str  # one of FIELD_INDEX_TYPES
+    # Qdrant's REST shape, `type` included; None when the index was asked for by type alone.
+    params: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class PayloadIndexInfo:
     type: str  # one of FIELD_INDEX_TYPES
     points: int  # points with a value under the indexed key
+    params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,9 @@ WriteOperation = Union[
 class CreateFieldIndex:
     field: str
     type: str  # one of domain.collections.FIELD_INDEX_TYPES
+    # The index parameters in Qdrant's REST shape (`{"type": "text", "tokenizer": ...}`), or
+    # None when the index was asked for by type alone.
+    params: dict[str, Any] | None = None
 
 
 @dataclass

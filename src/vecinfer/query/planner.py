@@ -16,8 +16,8 @@ from vecinfer.domain.filters import Filter, combine
 from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector
 from vecinfer.domain.query import Fusion, Nearest, Prefetch, QueryRequest, ScoredPoint
 from vecinfer.query import fusion
-from vecinfer.query.filters import filter_mask
 from vecinfer.query.records import record_of
+from vecinfer.storage.filters import filter_mask
 
 if TYPE_CHECKING:
     from vecinfer.storage.collection import Collection

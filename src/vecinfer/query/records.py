@@ -12,7 +12,7 @@ from vecinfer.domain.filters import Filter
 from vecinfer.domain.json_path import EVERY, Step, is_prefix
 from vecinfer.domain.points import PointId, id_sort_key
 from vecinfer.domain.query import PayloadSelector, Record, VectorSelector
-from vecinfer.query.filters import filter_mask
+from vecinfer.storage.filters import filter_mask
 
 if TYPE_CHECKING:
     from vecinfer.storage.collection import Collection

@@ -22,18 +22,25 @@ import numpy as np
 
 from vecinfer.domain import json_path
 from vecinfer.domain import points as ops
-from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate, Distance, PayloadIndexInfo
+from vecinfer.domain.collections import (
+    CollectionConfig,
+    CollectionInfo,
+    CollectionUpdate,
+    Distance,
+    PayloadIndex,
+    PayloadIndexInfo,
+)
 from vecinfer.domain.errors import InvalidArgument, NotFound, Unimplemented, clip, collection_not_found
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import INFERENCE_TYPES
-from vecinfer.domain.json_path import Step
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue, check_payload
 from vecinfer.domain.query import SearchParams
-from vecinfer.query.filters import PointView, check_filter, filter_mask, leaf_values
-from vecinfer.storage import config_file
+from vecinfer.storage import config_file, payload_edits
+from vecinfer.storage.filters import PointView, check_filter, filter_mask, leaf_values
 from vecinfer.storage.locks import ReadWriteLock
 from vecinfer.storage.segment import Segment
 from vecinfer.storage.segments import SegmentSet
+from vecinfer.storage.text_match import matcher_for
 from vecinfer.storage.wal import CorruptLog, WriteAheadLog, storage_error
 
 log = logging.getLogger(__name__)
@@ -72,7 +79,7 @@ class Collection:
         self.config = config
         self.lock = ReadWriteLock()  # `with lock:` writes; `with lock.reading():` reads
         self.segments = SegmentSet([], Segment(config))
-        self.payload_schema: dict[str, str] = {}
+        self.payload_schema: dict[str, PayloadIndex] = {}
         self.seq = 0
         self._checkpoint_bytes = checkpoint_bytes
         # Called (outside any lock) when a segment needs indexing or merging.
@@ -80,6 +87,7 @@ class Collection:
         self.closed = False
         self.optimizing = False  # set by the optimizer while it has work queued for us
         has_snapshot = self._load()
+        self._refresh_text_matchers()
         self.wal = WriteAheadLog(path / WAL_FILE)
         try:
             first = True
@@ -123,7 +131,9 @@ class Collection:
             with open(snapshot, "rb") as f:
                 data = pickle.load(f)
             self.seq = data["seq"]
-            self.payload_schema = data["payload_schema"]
+            # Checkpoints before index parameters were kept hold the type alone.
+            self.payload_schema = {field: index if isinstance(index, PayloadIndex) else PayloadIndex(index)
+                                   for field, index in data["payload_schema"].items()}
             sealed = []
             for entry in data["sealed"]:
                 referenced.add(entry["dir"])
@@ -334,7 +344,8 @@ class Collection:
         if flt is None:
             return True
         offset = self.segments.offset_of[point_id]
-        view = PointView(point_id, self.segments.payload(offset), lambda n: self.segments.has_vector(offset, n))
+        view = PointView(point_id, self.segments.payload(offset), lambda n: self.segments.has_vector(offset, n),
+                         self.segments.text_matchers)
         return check_filter(flt, view)
 
     def _apply(self, op: ops.CollectionOperation) -> None:
@@ -364,7 +375,7 @@ class Collection:
             for point_id in self.select(op.selector):
                 payload = copy.deepcopy(seg.payload(seg.offset_of[point_id]))
                 steps = json_path.parse(op.key) if op.key is not None else ()
-                seg.set_payload(point_id, _set_at(payload, steps, op.payload))
+                seg.set_payload(point_id, payload_edits.set_at(payload, steps, op.payload))
         elif isinstance(op, ops.OverwritePayload):
             for point_id in self.select(op.selector):
                 seg.set_payload(point_id, copy.deepcopy(op.payload))
@@ -372,15 +383,17 @@ class Collection:
             for point_id in self.select(op.selector):
                 payload = copy.deepcopy(seg.payload(seg.offset_of[point_id]))
                 for key in op.keys:
-                    _delete_at(payload, json_path.parse(key))
+                    payload_edits.delete_at(payload, json_path.parse(key))
                 seg.set_payload(point_id, payload)
         elif isinstance(op, ops.ClearPayload):
             for point_id in self.select(op.selector):
                 seg.set_payload(point_id, {})
         elif isinstance(op, ops.CreateFieldIndex):
-            self.payload_schema[op.field] = op.type
+            self.payload_schema[op.field] = PayloadIndex(op.type, op.params)
+            self._refresh_text_matchers()
         elif isinstance(op, ops.DeleteFieldIndex):
             self.payload_schema.pop(op.field, None)
+            self._refresh_text_matchers()
         else:
             raise TypeError(f"unknown operation {op!r}")
 
@@ -401,7 +414,8 @@ class Collection:
         """Counts and settings as they stand; the caller holds the read lock."""
         segments = self.segments
         indexed = sum(len(s) for s in segments.sealed if s.indexed()) * len(self.config.dense)
-        schema = {f: PayloadIndexInfo(kind, self.count_with_field(f)) for f, kind in self.payload_schema.items()}
+        schema = {f: PayloadIndexInfo(index.type, self.count_with_field(f), index.params)
+                  for f, index in self.payload_schema.items()}
         return CollectionInfo(
             config=self.config, status="yellow" if self.needs_optimizing() else "green",
             segments_count=len(segments.all), points_count=len(segments), indexed_vectors_count=indexed,
@@ -431,6 +445,12 @@ class Collection:
             self.config = config
         self.on_change(self)
 
+    def _refresh_text_matchers(self) -> None:
+        self.segments.text_matchers = {
+            field: matcher_for(index.params or {"type": "text"})
+            for field, index in self.payload_schema.items() if index.type == "text"
+        }
+
     def count_with_field(self, field: str) -> int:
         return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))
 
@@ -455,52 +475,3 @@ class _IdTracker:
         if point_id in self._removed:
             return False
         return point_id in self._added or point_id in self._existing
-
-
-def _merge(target: dict[str, Any], values: dict[str, Any]) -> None:
-    """Each key replaces the old value wholesale; a null value removes the key."""
-    for key, value in values.items():
-        if value is None:
-            target.pop(key, None)
-        else:
-            target[key] = copy.deepcopy(value)
-
-
-def _set_at(node: Any, steps: tuple[Step, ...], values: dict[str, Any]) -> Any:
-    """`set_payload` with a `key` path (Qdrant's rules): key steps create or clobber objects,
-    `[N]` and `[]` need an array (else it becomes `[]` and nothing more is set), and the
-    payload is merged into the object at the end. Returns the new value of `node`."""
-    if not steps:
-        target = node if isinstance(node, dict) else {}
-        _merge(target, values)
-        return target
-    step, rest = steps[0], steps[1:]
-    if step.key is not None:
-        target = node if isinstance(node, dict) else {}
-        target[step.key] = _set_at(target.get(step.key), rest, values)
-        return target
-    if not isinstance(node, list):
-        return []
-    positions = range(len(node)) if step.every else [i for i in (step.index,) if i is not None and i < len(node)]
-    for i in positions:
-        node[i] = _set_at(node[i], rest, values)
-    return node
-
-
-def _delete_at(node: Any, steps: tuple[Step, ...]) -> None:
-    """`delete_payload`: a path removes what it reaches; a final `[]` empties the array; a
-    final `[N]` does nothing (deleting by index is not idempotent)."""
-    step, rest = steps[0], steps[1:]
-    if not rest:
-        if step.key is not None and isinstance(node, dict):
-            node.pop(step.key, None)
-        elif step.every and isinstance(node, list):
-            node.clear()
-        return
-    if step.key is not None:
-        if isinstance(node, dict) and step.key in node:
-            _delete_at(node[step.key], rest)
-    elif isinstance(node, list):
-        targets = node if step.every else [node[i] for i in (step.index,) if i is not None and i < len(node)]
-        for target in targets:
-            _delete_at(target, rest)

@@ -51,7 +51,7 @@ class Segment:
         self.directory: Path | None = None  # set once sealed
         self.version = 0  # bumped by every change, so a merge can tell what moved under it
         # Payload columns that filters build from this segment, keyed by payload key and
-        # rebuilt when `version` moves (owned by query/filters.py).
+        # rebuilt when `version` moves (owned by storage/filters.py).
         self.filter_columns: dict = {}
 
     @property

@@ -15,12 +15,15 @@ import numpy as np
 from vecinfer.domain.points import PointId, SparseVector
 from vecinfer.storage.segment import Segment
 from vecinfer.storage.sparse import SparseStore
+from vecinfer.storage.text_match import TextMatcher
 
 
 class SegmentSet:
     def __init__(self, sealed: list[Segment], mutable: Segment) -> None:
         self.sealed = sealed
         self.mutable = mutable
+        # Full-text matchers of the collection's text indexes, by payload key.
+        self.text_matchers: dict[str, TextMatcher] = {}
         self._reindex()
 
     @property

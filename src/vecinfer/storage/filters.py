@@ -6,8 +6,7 @@ arrays at the end of a path match when any element matches.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from vecinfer.domain.filters import (
     ValuesCount,
 )
 from vecinfer.domain.points import PointId
+from vecinfer.storage.text_match import TEXT_KINDS, UNINDEXED, TextMatcher
 
 if TYPE_CHECKING:
     from vecinfer.storage.segment import Segment
@@ -115,29 +115,13 @@ def _match_one(kind: str, expected: Any, value: Any) -> bool:
         return expected in value
     if kind == "prefix":
         return value.startswith(expected)
-    if kind in ("text", "text_any", "phrase"):
-        wanted, have = word_tokens(expected), word_tokens(value)
-        if not wanted:
-            return False  # a query with no tokens matches nothing
-        if kind == "text":
-            return set(wanted) <= set(have)
-        if kind == "text_any":
-            return not set(wanted).isdisjoint(have)
-        return any(have[i:i + len(wanted)] == wanted for i in range(len(have) - len(wanted) + 1))
     return False
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def word_tokens(text: str) -> list[str]:
-    """Qdrant's default word tokenizer for text matches on a field without a full-text index:
-    split at every character that is not alphanumeric, lowercase, nothing else."""
-    return [token.lower() for token in _WORD.findall(text)]
-
-
-def _match(cond: Match, payload: dict) -> bool:
+def _match(cond: Match, payload: dict, text: Mapping[str, TextMatcher]) -> bool:
     values = leaf_values(payload, cond.key)
+    if cond.kind in TEXT_KINDS:
+        return text.get(cond.key, UNINDEXED).matches(cond.kind, cond.value, values)
     # `except` holds when some value is present (not null) and outside the set.
     if cond.kind == "except_keywords":
         return any(v is not None and not (isinstance(v, str) and v in cond.value) for v in values)
@@ -184,19 +168,21 @@ def _is_null(key: str, payload: dict) -> bool:
 class PointView:
     """What a condition can look at: id, payload, and which vectors the point has."""
 
-    __slots__ = ("id", "payload", "has_vector")
+    __slots__ = ("id", "payload", "has_vector", "text")
 
-    def __init__(self, point_id: PointId, payload: dict, has_vector: Callable[[str], bool]) -> None:
+    def __init__(self, point_id: PointId, payload: dict, has_vector: Callable[[str], bool],
+                 text: Mapping[str, TextMatcher] | None = None) -> None:
         self.id = point_id
         self.payload = payload
         self.has_vector = has_vector
+        self.text = text if text is not None else {}  # full-text matchers by indexed key
 
 
 def check(condition: Condition, point: PointView) -> bool:
     if isinstance(condition, Filter):
         return check_filter(condition, point)
     if isinstance(condition, Match):
-        return _match(condition, point.payload)
+        return _match(condition, point.payload, point.text)
     if isinstance(condition, Range):
         return _range(condition, point.payload)
     if isinstance(condition, ValuesCount):
@@ -248,7 +234,7 @@ def filter_mask(segments: SegmentSet, flt: Filter | None) -> np.ndarray:
     mask = segments.live_mask()
     if flt is None or flt.is_empty():
         return mask
-    parts = [_segment_mask(segment, flt) for segment in segments.all]
+    parts = [_segment_mask(segment, flt, segments.text_matchers) for segment in segments.all]
     return np.concatenate(parts) & mask if parts else mask
 
 
@@ -305,7 +291,7 @@ def _column(segment: Segment, key: str) -> _Column | None:
     return column if column.scalar else None
 
 
-def _vector_condition(segment: Segment, cond: Condition) -> np.ndarray | None:
+def _vector_condition(segment: Segment, cond: Condition, text: Mapping[str, TextMatcher]) -> np.ndarray | None:
     if isinstance(cond, Match) and cond.kind in ("keyword", "integer", "boolean", "keywords", "integers",
                                                    "except_keywords", "except_integers"):
         column = _column(segment, cond.key)
@@ -349,9 +335,9 @@ def _vector_condition(segment: Segment, cond: Condition) -> np.ndarray | None:
                 out[offset] = True
         return out
     if isinstance(cond, Filter):
-        return _segment_mask(segment, cond)
+        return _segment_mask(segment, cond, text)
     if isinstance(cond, Not):
-        inner = _condition_mask(segment, cond.condition)
+        inner = _condition_mask(segment, cond.condition, text)
         return ~inner
     return None
 
@@ -360,31 +346,31 @@ def _has_vector_at(segment: Segment, offset: int) -> Callable[[str], bool]:
     return lambda name: segment.has_vector(offset, name)
 
 
-def _condition_mask(segment: Segment, cond: Condition) -> np.ndarray:
-    fast = _vector_condition(segment, cond)
+def _condition_mask(segment: Segment, cond: Condition, text: Mapping[str, TextMatcher]) -> np.ndarray:
+    fast = _vector_condition(segment, cond, text)
     if fast is not None:
         return fast
     out = np.zeros(segment.size, dtype=np.bool_)
     for offset, point_id in segment.iter_live():
-        view = PointView(point_id, segment.payload(offset), _has_vector_at(segment, offset))
+        view = PointView(point_id, segment.payload(offset), _has_vector_at(segment, offset), text)
         out[offset] = check(cond, view)
     return out
 
 
-def _segment_mask(segment: Segment, flt: Filter) -> np.ndarray:
+def _segment_mask(segment: Segment, flt: Filter, text: Mapping[str, TextMatcher]) -> np.ndarray:
     out = segment.live_mask()
     for cond in flt.must:
-        out &= _condition_mask(segment, cond)
+        out &= _condition_mask(segment, cond, text)
     if flt.should:
         any_should = np.zeros(segment.size, dtype=np.bool_)
         for cond in flt.should:
-            any_should |= _condition_mask(segment, cond)
+            any_should |= _condition_mask(segment, cond, text)
         out &= any_should
     for cond in flt.must_not:
-        out &= ~_condition_mask(segment, cond)
+        out &= ~_condition_mask(segment, cond, text)
     if flt.min_should is not None:
         hits = np.zeros(segment.size, dtype=np.int64)
         for cond in flt.min_should.conditions:
-            hits += _condition_mask(segment, cond)
+            hits += _condition_mask(segment, cond, text)
         out &= hits >= flt.min_should.min_count
     return out
