@@ -1,7 +1,7 @@
 """Tokenisation rules of the specification that the vector fixtures do not reach."""
 
 from vecinfer.inference.bm25.model import tokenizer_for
-from vecinfer.inference.bm25.unicode import to_lowercase
+from vecinfer.text.unicode import to_lowercase
 
 
 def test_word_tokenizer_splits_on_underscore_and_apostrophe():

@@ -33,6 +33,9 @@ def modules_under(package: str) -> list[Path]:
     ("query", ("vecinfer.api", "vecinfer.service", "vecinfer.inference", "vecinfer_proto")),
     ("domain", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer.inference", "vecinfer.query",
                 "vecinfer_proto")),
+    # Shared text processing (BM25 and full-text indexes): below storage and inference alike.
+    ("text", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer.inference", "vecinfer.query",
+              "vecinfer_proto", "aiohttp", "grpc")),
 ])
 def test_layers_import_only_downwards(package, forbidden):
     modules = modules_under(package)

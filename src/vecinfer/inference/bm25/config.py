@@ -8,23 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecinfer.domain.errors import InvalidArgument
-from vecinfer.inference.bm25 import languages
+from vecinfer.text import languages
+from vecinfer.text.tokens import TokenRules
+from vecinfer.text.unicode import to_lowercase
 
 TOKENIZERS = ("word", "whitespace", "prefix", "multilingual")
 
 
 @dataclass(frozen=True)
-class Bm25Config:
+class Bm25Config(TokenRules):
+    stemmer: str | None = "english"  # Snowball language, or None
     k: float = 1.2
     b: float = 0.75
     avg_len: float = 256.0
-    tokenizer: str = "word"
-    lowercase: bool = True
-    ascii_folding: bool = False
-    stopwords: frozenset[str] = frozenset()
-    stemmer: str | None = "english"  # Snowball language, or None
-    min_token_len: int | None = None
-    max_token_len: int | None = None
 
 
 def _bad(option: str, problem: str) -> InvalidArgument:
@@ -125,8 +121,6 @@ def parse(options: dict[str, Any]) -> Bm25Config:
                                    "(lower case, or ISO codes such as en, de)")
     lowercase = _bool(options, "lowercase", True)
     words = _stopwords(options, stop_language)
-    from vecinfer.inference.bm25.unicode import to_lowercase
-
     config = Bm25Config(
         k=_number(options, "k", 1.2, lambda v: v >= 0, ">= 0"),
         b=_number(options, "b", 0.75, lambda v: 0 <= v <= 1, "between 0 and 1"),

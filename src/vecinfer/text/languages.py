@@ -1,4 +1,5 @@
-"""Language names and ISO aliases for stopword lists and Snowball stemmers."""
+"""Language names and ISO aliases for stopword lists and Snowball stemmers; the stopword lists
+and the ASCII-folding table (data/, compiled from Qdrant's sources)."""
 
 from __future__ import annotations
 
