@@ -19,6 +19,11 @@ class InvalidArgument(VecinferError):
     """The request is malformed or does not fit the collection (INVALID_ARGUMENT / 400)."""
 
 
+class StrictModeRefused(InvalidArgument):
+    """The collection's strict mode forbids the request (INVALID_ARGUMENT / 400), in Qdrant's
+    words: `Bad request: {what}. Help: {solution}`, or without the help for size limits."""
+
+
 class ValidationFailed(InvalidArgument):
     """A well-formed request holds a value outside its allowed range, e.g. `limit: 0`
     (INVALID_ARGUMENT / 422). `field` names the offending field."""
@@ -48,6 +53,11 @@ class ResourceExhausted(VecinferError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(ResourceExhausted):
+    """A collection's strict-mode read or write rate limit refused the request
+    (RESOURCE_EXHAUSTED / 429); `retry_after` is None when waiting cannot help."""
 
 
 class InsufficientStorage(ResourceExhausted):

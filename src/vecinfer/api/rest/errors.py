@@ -24,6 +24,7 @@ _STATUSES: tuple[tuple[type[errors.VecinferError], int], ...] = (
     (errors.AlreadyExists, 409),
     (errors.PermissionDenied, 403),
     (errors.InsufficientStorage, 507),
+    (errors.RateLimited, 429),  # strict mode's read/write rate limits; Retry-After when waiting helps
     (errors.ResourceExhausted, 429),
     (errors.UpstreamFailed, 502),
     (errors.UpstreamTimeout, 504),
