@@ -962,6 +962,14 @@ TEMPLATES: dict[str, list[Message]] = {
             sparse_vectors_config=qgrpc.SparseVectorConfig(map={"t": qgrpc.SparseVectorParams(
                 modifier=qgrpc.Modifier.Idf)}), metadata=_payload({"k": "v"})),
     ],
+    "/qdrant.Collections/Update": [
+        qgrpc.UpdateCollection(collection_name=COLL),
+        qgrpc.UpdateCollection(collection_name=COLL, optimizers_config=qgrpc.OptimizersConfigDiff(
+            indexing_threshold=2000), hnsw_config=qgrpc.HnswConfigDiff(payload_m=4),
+            quantization_config=qgrpc.QuantizationConfigDiff(scalar=qgrpc.ScalarQuantization(
+                type=qgrpc.QuantizationType.Int8)),
+            params=qgrpc.CollectionParamsDiff(replication_factor=1), metadata=_payload({"k": "w"})),
+    ],
     "/qdrant.Collections/Delete": [qgrpc.DeleteCollection(collection_name=MISSING)],
     "/qdrant.Points/Upsert": [
         qgrpc.UpsertPoints(collection_name=COLL, wait=True, points=[

@@ -291,9 +291,12 @@ def test_error_messages_echo_only_a_prefix(port, small):
     ("POST", "/collections/small/points/count?consistency=some", {}, 400,
      "Deserialize error in query parameters: `consistency`"),
     ("POST", "/collections/small/points/count?ordering=fast", {}, 400, "Deserialize error in query parameters: `ordering`"),
-    ("PATCH", "/collections/small", {"quantization_config": {"scalar": {"type": "int8"}}}, 501,
-     "Not implemented: the collection setting `quantization_config`"),
-    ("PUT", "/collections/sharded", {"shard_number": 3}, 501, "Not implemented: `shard_number` above 1"),
+    ("PUT", "/collections/multi", {"vectors": {"size": 4, "distance": "Dot",
+                                                "multivector_config": {"comparator": "max_sim"}}}, 501,
+     "Not implemented: multivectors (`vectors.multivector_config`)"),
+    ("PUT", "/collections/sharded", {"sharding_method": "custom"}, 501, "Not implemented: custom sharding"),
+    ("PUT", "/collections/bytes", {"vectors": {"size": 4, "distance": "Dot", "datatype": "uint8"}}, 501,
+     "Not implemented: the vector datatype 'uint8'"),
 ])
 def test_query_parameters_and_unsupported_settings(port, small, method, path, body, status, prefix):
     got, _, answer = call(port, method, path, body)

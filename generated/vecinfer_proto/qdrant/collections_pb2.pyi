@@ -69,6 +69,46 @@ class PayloadSchemaType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     Bool: _ClassVar[PayloadSchemaType]
     Datetime: _ClassVar[PayloadSchemaType]
     Uuid: _ClassVar[PayloadSchemaType]
+
+class QuantizationType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    UnknownQuantization: _ClassVar[QuantizationType]
+    Int8: _ClassVar[QuantizationType]
+
+class CompressionRatio(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    x4: _ClassVar[CompressionRatio]
+    x8: _ClassVar[CompressionRatio]
+    x16: _ClassVar[CompressionRatio]
+    x32: _ClassVar[CompressionRatio]
+    x64: _ClassVar[CompressionRatio]
+
+class BinaryQuantizationEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OneBit: _ClassVar[BinaryQuantizationEncoding]
+    TwoBits: _ClassVar[BinaryQuantizationEncoding]
+    OneAndHalfBits: _ClassVar[BinaryQuantizationEncoding]
+
+class TurboQuantBitSize(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    Bits1: _ClassVar[TurboQuantBitSize]
+    Bits1_5: _ClassVar[TurboQuantBitSize]
+    Bits2: _ClassVar[TurboQuantBitSize]
+    Bits4: _ClassVar[TurboQuantBitSize]
+    Bits8: _ClassVar[TurboQuantBitSize]
+
+class TokenizerType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    Unknown: _ClassVar[TokenizerType]
+    Prefix: _ClassVar[TokenizerType]
+    Whitespace: _ClassVar[TokenizerType]
+    Word: _ClassVar[TokenizerType]
+    Multilingual: _ClassVar[TokenizerType]
+    Code: _ClassVar[TokenizerType]
+
+class TextScoringType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    Bm25: _ClassVar[TextScoringType]
 Default: Datatype
 Float32: Datatype
 Uint8: Datatype
@@ -104,6 +144,28 @@ Text: PayloadSchemaType
 Bool: PayloadSchemaType
 Datetime: PayloadSchemaType
 Uuid: PayloadSchemaType
+UnknownQuantization: QuantizationType
+Int8: QuantizationType
+x4: CompressionRatio
+x8: CompressionRatio
+x16: CompressionRatio
+x32: CompressionRatio
+x64: CompressionRatio
+OneBit: BinaryQuantizationEncoding
+TwoBits: BinaryQuantizationEncoding
+OneAndHalfBits: BinaryQuantizationEncoding
+Bits1: TurboQuantBitSize
+Bits1_5: TurboQuantBitSize
+Bits2: TurboQuantBitSize
+Bits4: TurboQuantBitSize
+Bits8: TurboQuantBitSize
+Unknown: TokenizerType
+Prefix: TokenizerType
+Whitespace: TokenizerType
+Word: TokenizerType
+Multilingual: TokenizerType
+Code: TokenizerType
+Bm25: TextScoringType
 
 class MultiVectorConfig(_message.Message):
     __slots__ = ("comparator",)
@@ -112,10 +174,11 @@ class MultiVectorConfig(_message.Message):
     def __init__(self, comparator: _Optional[_Union[MultiVectorComparator, str]] = ...) -> None: ...
 
 class VectorParams(_message.Message):
-    __slots__ = ("size", "distance", "hnsw_config", "on_disk", "datatype", "multivector_config", "memory")
+    __slots__ = ("size", "distance", "hnsw_config", "quantization_config", "on_disk", "datatype", "multivector_config", "memory")
     SIZE_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_FIELD_NUMBER: _ClassVar[int]
     HNSW_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_CONFIG_FIELD_NUMBER: _ClassVar[int]
     ON_DISK_FIELD_NUMBER: _ClassVar[int]
     DATATYPE_FIELD_NUMBER: _ClassVar[int]
     MULTIVECTOR_CONFIG_FIELD_NUMBER: _ClassVar[int]
@@ -123,11 +186,12 @@ class VectorParams(_message.Message):
     size: int
     distance: Distance
     hnsw_config: HnswConfigDiff
+    quantization_config: QuantizationConfig
     on_disk: bool
     datatype: Datatype
     multivector_config: MultiVectorConfig
     memory: Memory
-    def __init__(self, size: _Optional[int] = ..., distance: _Optional[_Union[Distance, str]] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., on_disk: _Optional[bool] = ..., datatype: _Optional[_Union[Datatype, str]] = ..., multivector_config: _Optional[_Union[MultiVectorConfig, _Mapping]] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
+    def __init__(self, size: _Optional[int] = ..., distance: _Optional[_Union[Distance, str]] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., quantization_config: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., on_disk: _Optional[bool] = ..., datatype: _Optional[_Union[Datatype, str]] = ..., multivector_config: _Optional[_Union[MultiVectorConfig, _Mapping]] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
 
 class VectorParamsMap(_message.Message):
     __slots__ = ("map",)
@@ -262,7 +326,7 @@ class IdTrackerParams(_message.Message):
     def __init__(self, memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
 
 class CreateCollection(_message.Message):
-    __slots__ = ("collection_name", "hnsw_config", "wal_config", "optimizers_config", "shard_number", "on_disk_payload", "timeout", "vectors_config", "replication_factor", "write_consistency_factor", "sharding_method", "sparse_vectors_config", "metadata", "payload", "id_tracker")
+    __slots__ = ("collection_name", "hnsw_config", "wal_config", "optimizers_config", "shard_number", "on_disk_payload", "timeout", "vectors_config", "replication_factor", "write_consistency_factor", "quantization_config", "sharding_method", "sparse_vectors_config", "strict_mode_config", "metadata", "payload", "id_tracker")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -280,8 +344,10 @@ class CreateCollection(_message.Message):
     VECTORS_CONFIG_FIELD_NUMBER: _ClassVar[int]
     REPLICATION_FACTOR_FIELD_NUMBER: _ClassVar[int]
     WRITE_CONSISTENCY_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_CONFIG_FIELD_NUMBER: _ClassVar[int]
     SHARDING_METHOD_FIELD_NUMBER: _ClassVar[int]
     SPARSE_VECTORS_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    STRICT_MODE_CONFIG_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     ID_TRACKER_FIELD_NUMBER: _ClassVar[int]
@@ -295,12 +361,270 @@ class CreateCollection(_message.Message):
     vectors_config: VectorsConfig
     replication_factor: int
     write_consistency_factor: int
+    quantization_config: QuantizationConfig
     sharding_method: ShardingMethod
     sparse_vectors_config: SparseVectorConfig
+    strict_mode_config: StrictModeConfig
     metadata: _containers.MessageMap[str, _json_with_int_pb2.Value]
     payload: PayloadStorageParams
     id_tracker: IdTrackerParams
-    def __init__(self, collection_name: _Optional[str] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., wal_config: _Optional[_Union[WalConfigDiff, _Mapping]] = ..., optimizers_config: _Optional[_Union[OptimizersConfigDiff, _Mapping]] = ..., shard_number: _Optional[int] = ..., on_disk_payload: _Optional[bool] = ..., timeout: _Optional[int] = ..., vectors_config: _Optional[_Union[VectorsConfig, _Mapping]] = ..., replication_factor: _Optional[int] = ..., write_consistency_factor: _Optional[int] = ..., sharding_method: _Optional[_Union[ShardingMethod, str]] = ..., sparse_vectors_config: _Optional[_Union[SparseVectorConfig, _Mapping]] = ..., metadata: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ..., payload: _Optional[_Union[PayloadStorageParams, _Mapping]] = ..., id_tracker: _Optional[_Union[IdTrackerParams, _Mapping]] = ...) -> None: ...
+    def __init__(self, collection_name: _Optional[str] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., wal_config: _Optional[_Union[WalConfigDiff, _Mapping]] = ..., optimizers_config: _Optional[_Union[OptimizersConfigDiff, _Mapping]] = ..., shard_number: _Optional[int] = ..., on_disk_payload: _Optional[bool] = ..., timeout: _Optional[int] = ..., vectors_config: _Optional[_Union[VectorsConfig, _Mapping]] = ..., replication_factor: _Optional[int] = ..., write_consistency_factor: _Optional[int] = ..., quantization_config: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., sharding_method: _Optional[_Union[ShardingMethod, str]] = ..., sparse_vectors_config: _Optional[_Union[SparseVectorConfig, _Mapping]] = ..., strict_mode_config: _Optional[_Union[StrictModeConfig, _Mapping]] = ..., metadata: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ..., payload: _Optional[_Union[PayloadStorageParams, _Mapping]] = ..., id_tracker: _Optional[_Union[IdTrackerParams, _Mapping]] = ...) -> None: ...
+
+class BinaryQuantizationQueryEncoding(_message.Message):
+    __slots__ = ("setting",)
+    class Setting(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        Default: _ClassVar[BinaryQuantizationQueryEncoding.Setting]
+        Binary: _ClassVar[BinaryQuantizationQueryEncoding.Setting]
+        Scalar4Bits: _ClassVar[BinaryQuantizationQueryEncoding.Setting]
+        Scalar8Bits: _ClassVar[BinaryQuantizationQueryEncoding.Setting]
+    Default: BinaryQuantizationQueryEncoding.Setting
+    Binary: BinaryQuantizationQueryEncoding.Setting
+    Scalar4Bits: BinaryQuantizationQueryEncoding.Setting
+    Scalar8Bits: BinaryQuantizationQueryEncoding.Setting
+    SETTING_FIELD_NUMBER: _ClassVar[int]
+    setting: BinaryQuantizationQueryEncoding.Setting
+    def __init__(self, setting: _Optional[_Union[BinaryQuantizationQueryEncoding.Setting, str]] = ...) -> None: ...
+
+class ScalarQuantization(_message.Message):
+    __slots__ = ("type", "quantile", "always_ram", "memory")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    QUANTILE_FIELD_NUMBER: _ClassVar[int]
+    ALWAYS_RAM_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    type: QuantizationType
+    quantile: float
+    always_ram: bool
+    memory: Memory
+    def __init__(self, type: _Optional[_Union[QuantizationType, str]] = ..., quantile: _Optional[float] = ..., always_ram: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
+
+class ProductQuantization(_message.Message):
+    __slots__ = ("compression", "always_ram", "memory")
+    COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    ALWAYS_RAM_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    compression: CompressionRatio
+    always_ram: bool
+    memory: Memory
+    def __init__(self, compression: _Optional[_Union[CompressionRatio, str]] = ..., always_ram: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
+
+class BinaryQuantization(_message.Message):
+    __slots__ = ("always_ram", "encoding", "query_encoding", "memory")
+    ALWAYS_RAM_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    QUERY_ENCODING_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    always_ram: bool
+    encoding: BinaryQuantizationEncoding
+    query_encoding: BinaryQuantizationQueryEncoding
+    memory: Memory
+    def __init__(self, always_ram: _Optional[bool] = ..., encoding: _Optional[_Union[BinaryQuantizationEncoding, str]] = ..., query_encoding: _Optional[_Union[BinaryQuantizationQueryEncoding, _Mapping]] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
+
+class TurboQuantization(_message.Message):
+    __slots__ = ("always_ram", "bits", "memory")
+    ALWAYS_RAM_FIELD_NUMBER: _ClassVar[int]
+    BITS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    always_ram: bool
+    bits: TurboQuantBitSize
+    memory: Memory
+    def __init__(self, always_ram: _Optional[bool] = ..., bits: _Optional[_Union[TurboQuantBitSize, str]] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
+
+class QuantizationConfig(_message.Message):
+    __slots__ = ("scalar", "product", "binary", "turboquant")
+    SCALAR_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    BINARY_FIELD_NUMBER: _ClassVar[int]
+    TURBOQUANT_FIELD_NUMBER: _ClassVar[int]
+    scalar: ScalarQuantization
+    product: ProductQuantization
+    binary: BinaryQuantization
+    turboquant: TurboQuantization
+    def __init__(self, scalar: _Optional[_Union[ScalarQuantization, _Mapping]] = ..., product: _Optional[_Union[ProductQuantization, _Mapping]] = ..., binary: _Optional[_Union[BinaryQuantization, _Mapping]] = ..., turboquant: _Optional[_Union[TurboQuantization, _Mapping]] = ...) -> None: ...
+
+class Disabled(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class QuantizationConfigDiff(_message.Message):
+    __slots__ = ("scalar", "product", "disabled", "binary", "turboquant")
+    SCALAR_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    BINARY_FIELD_NUMBER: _ClassVar[int]
+    TURBOQUANT_FIELD_NUMBER: _ClassVar[int]
+    scalar: ScalarQuantization
+    product: ProductQuantization
+    disabled: Disabled
+    binary: BinaryQuantization
+    turboquant: TurboQuantization
+    def __init__(self, scalar: _Optional[_Union[ScalarQuantization, _Mapping]] = ..., product: _Optional[_Union[ProductQuantization, _Mapping]] = ..., disabled: _Optional[_Union[Disabled, _Mapping]] = ..., binary: _Optional[_Union[BinaryQuantization, _Mapping]] = ..., turboquant: _Optional[_Union[TurboQuantization, _Mapping]] = ...) -> None: ...
+
+class StrictModeSparse(_message.Message):
+    __slots__ = ("max_length",)
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    max_length: int
+    def __init__(self, max_length: _Optional[int] = ...) -> None: ...
+
+class StrictModeSparseConfig(_message.Message):
+    __slots__ = ("sparse_config",)
+    class SparseConfigEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: StrictModeSparse
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[StrictModeSparse, _Mapping]] = ...) -> None: ...
+    SPARSE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    sparse_config: _containers.MessageMap[str, StrictModeSparse]
+    def __init__(self, sparse_config: _Optional[_Mapping[str, StrictModeSparse]] = ...) -> None: ...
+
+class StrictModeMultivector(_message.Message):
+    __slots__ = ("max_vectors",)
+    MAX_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    max_vectors: int
+    def __init__(self, max_vectors: _Optional[int] = ...) -> None: ...
+
+class StrictModeMultivectorConfig(_message.Message):
+    __slots__ = ("multivector_config",)
+    class MultivectorConfigEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: StrictModeMultivector
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[StrictModeMultivector, _Mapping]] = ...) -> None: ...
+    MULTIVECTOR_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    multivector_config: _containers.MessageMap[str, StrictModeMultivector]
+    def __init__(self, multivector_config: _Optional[_Mapping[str, StrictModeMultivector]] = ...) -> None: ...
+
+class StrictModeConfig(_message.Message):
+    __slots__ = ("enabled", "max_query_limit", "max_timeout", "unindexed_filtering_retrieve", "unindexed_filtering_update", "search_max_hnsw_ef", "search_allow_exact", "search_max_oversampling", "upsert_max_batchsize", "max_collection_vector_size_bytes", "read_rate_limit", "write_rate_limit", "max_collection_payload_size_bytes", "filter_max_conditions", "condition_max_size", "multivector_config", "sparse_config", "max_points_count", "max_payload_index_count", "search_max_batchsize", "max_resident_memory_percent")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUERY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    UNINDEXED_FILTERING_RETRIEVE_FIELD_NUMBER: _ClassVar[int]
+    UNINDEXED_FILTERING_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_MAX_HNSW_EF_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_ALLOW_EXACT_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_MAX_OVERSAMPLING_FIELD_NUMBER: _ClassVar[int]
+    UPSERT_MAX_BATCHSIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_COLLECTION_VECTOR_SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    READ_RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    WRITE_RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_COLLECTION_PAYLOAD_SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    FILTER_MAX_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MULTIVECTOR_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SPARSE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MAX_PAYLOAD_INDEX_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_MAX_BATCHSIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_RESIDENT_MEMORY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    max_query_limit: int
+    max_timeout: int
+    unindexed_filtering_retrieve: bool
+    unindexed_filtering_update: bool
+    search_max_hnsw_ef: int
+    search_allow_exact: bool
+    search_max_oversampling: float
+    upsert_max_batchsize: int
+    max_collection_vector_size_bytes: int
+    read_rate_limit: int
+    write_rate_limit: int
+    max_collection_payload_size_bytes: int
+    filter_max_conditions: int
+    condition_max_size: int
+    multivector_config: StrictModeMultivectorConfig
+    sparse_config: StrictModeSparseConfig
+    max_points_count: int
+    max_payload_index_count: int
+    search_max_batchsize: int
+    max_resident_memory_percent: int
+    def __init__(self, enabled: _Optional[bool] = ..., max_query_limit: _Optional[int] = ..., max_timeout: _Optional[int] = ..., unindexed_filtering_retrieve: _Optional[bool] = ..., unindexed_filtering_update: _Optional[bool] = ..., search_max_hnsw_ef: _Optional[int] = ..., search_allow_exact: _Optional[bool] = ..., search_max_oversampling: _Optional[float] = ..., upsert_max_batchsize: _Optional[int] = ..., max_collection_vector_size_bytes: _Optional[int] = ..., read_rate_limit: _Optional[int] = ..., write_rate_limit: _Optional[int] = ..., max_collection_payload_size_bytes: _Optional[int] = ..., filter_max_conditions: _Optional[int] = ..., condition_max_size: _Optional[int] = ..., multivector_config: _Optional[_Union[StrictModeMultivectorConfig, _Mapping]] = ..., sparse_config: _Optional[_Union[StrictModeSparseConfig, _Mapping]] = ..., max_points_count: _Optional[int] = ..., max_payload_index_count: _Optional[int] = ..., search_max_batchsize: _Optional[int] = ..., max_resident_memory_percent: _Optional[int] = ...) -> None: ...
+
+class VectorParamsDiff(_message.Message):
+    __slots__ = ("hnsw_config", "quantization_config", "on_disk", "memory")
+    HNSW_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    hnsw_config: HnswConfigDiff
+    quantization_config: QuantizationConfigDiff
+    on_disk: bool
+    memory: Memory
+    def __init__(self, hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., quantization_config: _Optional[_Union[QuantizationConfigDiff, _Mapping]] = ..., on_disk: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ...) -> None: ...
+
+class VectorParamsDiffMap(_message.Message):
+    __slots__ = ("map",)
+    class MapEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: VectorParamsDiff
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[VectorParamsDiff, _Mapping]] = ...) -> None: ...
+    MAP_FIELD_NUMBER: _ClassVar[int]
+    map: _containers.MessageMap[str, VectorParamsDiff]
+    def __init__(self, map: _Optional[_Mapping[str, VectorParamsDiff]] = ...) -> None: ...
+
+class VectorsConfigDiff(_message.Message):
+    __slots__ = ("params", "params_map")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_MAP_FIELD_NUMBER: _ClassVar[int]
+    params: VectorParamsDiff
+    params_map: VectorParamsDiffMap
+    def __init__(self, params: _Optional[_Union[VectorParamsDiff, _Mapping]] = ..., params_map: _Optional[_Union[VectorParamsDiffMap, _Mapping]] = ...) -> None: ...
+
+class CollectionParamsDiff(_message.Message):
+    __slots__ = ("replication_factor", "write_consistency_factor", "on_disk_payload", "read_fan_out_factor", "read_fan_out_delay_ms", "payload", "id_tracker")
+    REPLICATION_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    WRITE_CONSISTENCY_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    READ_FAN_OUT_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    READ_FAN_OUT_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    ID_TRACKER_FIELD_NUMBER: _ClassVar[int]
+    replication_factor: int
+    write_consistency_factor: int
+    on_disk_payload: bool
+    read_fan_out_factor: int
+    read_fan_out_delay_ms: int
+    payload: PayloadStorageParams
+    id_tracker: IdTrackerParams
+    def __init__(self, replication_factor: _Optional[int] = ..., write_consistency_factor: _Optional[int] = ..., on_disk_payload: _Optional[bool] = ..., read_fan_out_factor: _Optional[int] = ..., read_fan_out_delay_ms: _Optional[int] = ..., payload: _Optional[_Union[PayloadStorageParams, _Mapping]] = ..., id_tracker: _Optional[_Union[IdTrackerParams, _Mapping]] = ...) -> None: ...
+
+class UpdateCollection(_message.Message):
+    __slots__ = ("collection_name", "optimizers_config", "timeout", "params", "hnsw_config", "vectors_config", "quantization_config", "sparse_vectors_config", "strict_mode_config", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _json_with_int_pb2.Value
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_json_with_int_pb2.Value, _Mapping]] = ...) -> None: ...
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    OPTIMIZERS_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    HNSW_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    VECTORS_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SPARSE_VECTORS_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    STRICT_MODE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    optimizers_config: OptimizersConfigDiff
+    timeout: int
+    params: CollectionParamsDiff
+    hnsw_config: HnswConfigDiff
+    vectors_config: VectorsConfigDiff
+    quantization_config: QuantizationConfigDiff
+    sparse_vectors_config: SparseVectorConfig
+    strict_mode_config: StrictModeConfig
+    metadata: _containers.MessageMap[str, _json_with_int_pb2.Value]
+    def __init__(self, collection_name: _Optional[str] = ..., optimizers_config: _Optional[_Union[OptimizersConfigDiff, _Mapping]] = ..., timeout: _Optional[int] = ..., params: _Optional[_Union[CollectionParamsDiff, _Mapping]] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., vectors_config: _Optional[_Union[VectorsConfigDiff, _Mapping]] = ..., quantization_config: _Optional[_Union[QuantizationConfigDiff, _Mapping]] = ..., sparse_vectors_config: _Optional[_Union[SparseVectorConfig, _Mapping]] = ..., strict_mode_config: _Optional[_Union[StrictModeConfig, _Mapping]] = ..., metadata: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ...) -> None: ...
 
 class DeleteCollection(_message.Message):
     __slots__ = ("collection_name", "timeout")
@@ -393,18 +717,24 @@ class UpdateQueueInfo(_message.Message):
     def __init__(self, length: _Optional[int] = ..., deferred_points: _Optional[int] = ...) -> None: ...
 
 class KeywordIndexParams(_message.Message):
-    __slots__ = ("is_tenant", "on_disk", "enable_hnsw", "memory", "nested")
+    __slots__ = ("is_tenant", "on_disk", "enable_hnsw", "prefix", "memory", "nested")
     IS_TENANT_FIELD_NUMBER: _ClassVar[int]
     ON_DISK_FIELD_NUMBER: _ClassVar[int]
     ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
     MEMORY_FIELD_NUMBER: _ClassVar[int]
     NESTED_FIELD_NUMBER: _ClassVar[int]
     is_tenant: bool
     on_disk: bool
     enable_hnsw: bool
+    prefix: KeywordPrefixParams
     memory: Memory
     nested: str
-    def __init__(self, is_tenant: _Optional[bool] = ..., on_disk: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+    def __init__(self, is_tenant: _Optional[bool] = ..., on_disk: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., prefix: _Optional[_Union[KeywordPrefixParams, _Mapping]] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+
+class KeywordPrefixParams(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class IntegerIndexParams(_message.Message):
     __slots__ = ("lookup", "range", "is_principal", "on_disk", "enable_hnsw", "memory", "nested")
@@ -424,13 +754,153 @@ class IntegerIndexParams(_message.Message):
     nested: str
     def __init__(self, lookup: _Optional[bool] = ..., range: _Optional[bool] = ..., is_principal: _Optional[bool] = ..., on_disk: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
 
+class FloatIndexParams(_message.Message):
+    __slots__ = ("on_disk", "is_principal", "enable_hnsw", "memory", "nested")
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    IS_PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    NESTED_FIELD_NUMBER: _ClassVar[int]
+    on_disk: bool
+    is_principal: bool
+    enable_hnsw: bool
+    memory: Memory
+    nested: str
+    def __init__(self, on_disk: _Optional[bool] = ..., is_principal: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+
+class GeoIndexParams(_message.Message):
+    __slots__ = ("on_disk", "enable_hnsw", "memory", "nested")
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    NESTED_FIELD_NUMBER: _ClassVar[int]
+    on_disk: bool
+    enable_hnsw: bool
+    memory: Memory
+    nested: str
+    def __init__(self, on_disk: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+
+class StopwordsSet(_message.Message):
+    __slots__ = ("languages", "custom")
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    custom: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, languages: _Optional[_Iterable[str]] = ..., custom: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SnowballParams(_message.Message):
+    __slots__ = ("language",)
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    def __init__(self, language: _Optional[str] = ...) -> None: ...
+
+class DisabledStemmer(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StemmingAlgorithm(_message.Message):
+    __slots__ = ("snowball", "disabled")
+    SNOWBALL_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    snowball: SnowballParams
+    disabled: DisabledStemmer
+    def __init__(self, snowball: _Optional[_Union[SnowballParams, _Mapping]] = ..., disabled: _Optional[_Union[DisabledStemmer, _Mapping]] = ...) -> None: ...
+
+class TextScoringParams(_message.Message):
+    __slots__ = ("type",)
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    type: TextScoringType
+    def __init__(self, type: _Optional[_Union[TextScoringType, str]] = ...) -> None: ...
+
+class TextIndexParams(_message.Message):
+    __slots__ = ("tokenizer", "lowercase", "min_token_len", "max_token_len", "on_disk", "stopwords", "phrase_matching", "stemmer", "ascii_folding", "enable_hnsw", "memory", "scoring", "nested")
+    TOKENIZER_FIELD_NUMBER: _ClassVar[int]
+    LOWERCASE_FIELD_NUMBER: _ClassVar[int]
+    MIN_TOKEN_LEN_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKEN_LEN_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    STOPWORDS_FIELD_NUMBER: _ClassVar[int]
+    PHRASE_MATCHING_FIELD_NUMBER: _ClassVar[int]
+    STEMMER_FIELD_NUMBER: _ClassVar[int]
+    ASCII_FOLDING_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    SCORING_FIELD_NUMBER: _ClassVar[int]
+    NESTED_FIELD_NUMBER: _ClassVar[int]
+    tokenizer: TokenizerType
+    lowercase: bool
+    min_token_len: int
+    max_token_len: int
+    on_disk: bool
+    stopwords: StopwordsSet
+    phrase_matching: bool
+    stemmer: StemmingAlgorithm
+    ascii_folding: bool
+    enable_hnsw: bool
+    memory: Memory
+    scoring: TextScoringParams
+    nested: str
+    def __init__(self, tokenizer: _Optional[_Union[TokenizerType, str]] = ..., lowercase: _Optional[bool] = ..., min_token_len: _Optional[int] = ..., max_token_len: _Optional[int] = ..., on_disk: _Optional[bool] = ..., stopwords: _Optional[_Union[StopwordsSet, _Mapping]] = ..., phrase_matching: _Optional[bool] = ..., stemmer: _Optional[_Union[StemmingAlgorithm, _Mapping]] = ..., ascii_folding: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., scoring: _Optional[_Union[TextScoringParams, _Mapping]] = ..., nested: _Optional[str] = ...) -> None: ...
+
+class BoolIndexParams(_message.Message):
+    __slots__ = ("on_disk", "enable_hnsw", "memory", "nested")
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    NESTED_FIELD_NUMBER: _ClassVar[int]
+    on_disk: bool
+    enable_hnsw: bool
+    memory: Memory
+    nested: str
+    def __init__(self, on_disk: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+
+class DatetimeIndexParams(_message.Message):
+    __slots__ = ("on_disk", "is_principal", "enable_hnsw", "memory", "nested")
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    IS_PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    NESTED_FIELD_NUMBER: _ClassVar[int]
+    on_disk: bool
+    is_principal: bool
+    enable_hnsw: bool
+    memory: Memory
+    nested: str
+    def __init__(self, on_disk: _Optional[bool] = ..., is_principal: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+
+class UuidIndexParams(_message.Message):
+    __slots__ = ("is_tenant", "on_disk", "enable_hnsw", "memory", "nested")
+    IS_TENANT_FIELD_NUMBER: _ClassVar[int]
+    ON_DISK_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_HNSW_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    NESTED_FIELD_NUMBER: _ClassVar[int]
+    is_tenant: bool
+    on_disk: bool
+    enable_hnsw: bool
+    memory: Memory
+    nested: str
+    def __init__(self, is_tenant: _Optional[bool] = ..., on_disk: _Optional[bool] = ..., enable_hnsw: _Optional[bool] = ..., memory: _Optional[_Union[Memory, str]] = ..., nested: _Optional[str] = ...) -> None: ...
+
 class PayloadIndexParams(_message.Message):
-    __slots__ = ("keyword_index_params", "integer_index_params")
+    __slots__ = ("keyword_index_params", "integer_index_params", "float_index_params", "geo_index_params", "text_index_params", "bool_index_params", "datetime_index_params", "uuid_index_params")
     KEYWORD_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
     INTEGER_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    FLOAT_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    GEO_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    BOOL_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    DATETIME_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    UUID_INDEX_PARAMS_FIELD_NUMBER: _ClassVar[int]
     keyword_index_params: KeywordIndexParams
     integer_index_params: IntegerIndexParams
-    def __init__(self, keyword_index_params: _Optional[_Union[KeywordIndexParams, _Mapping]] = ..., integer_index_params: _Optional[_Union[IntegerIndexParams, _Mapping]] = ...) -> None: ...
+    float_index_params: FloatIndexParams
+    geo_index_params: GeoIndexParams
+    text_index_params: TextIndexParams
+    bool_index_params: BoolIndexParams
+    datetime_index_params: DatetimeIndexParams
+    uuid_index_params: UuidIndexParams
+    def __init__(self, keyword_index_params: _Optional[_Union[KeywordIndexParams, _Mapping]] = ..., integer_index_params: _Optional[_Union[IntegerIndexParams, _Mapping]] = ..., float_index_params: _Optional[_Union[FloatIndexParams, _Mapping]] = ..., geo_index_params: _Optional[_Union[GeoIndexParams, _Mapping]] = ..., text_index_params: _Optional[_Union[TextIndexParams, _Mapping]] = ..., bool_index_params: _Optional[_Union[BoolIndexParams, _Mapping]] = ..., datetime_index_params: _Optional[_Union[DatetimeIndexParams, _Mapping]] = ..., uuid_index_params: _Optional[_Union[UuidIndexParams, _Mapping]] = ...) -> None: ...
 
 class PayloadSchemaInfo(_message.Message):
     __slots__ = ("data_type", "params", "points")
@@ -469,7 +939,7 @@ class CollectionParams(_message.Message):
     def __init__(self, shard_number: _Optional[int] = ..., on_disk_payload: _Optional[bool] = ..., vectors_config: _Optional[_Union[VectorsConfig, _Mapping]] = ..., replication_factor: _Optional[int] = ..., write_consistency_factor: _Optional[int] = ..., read_fan_out_factor: _Optional[int] = ..., sharding_method: _Optional[_Union[ShardingMethod, str]] = ..., sparse_vectors_config: _Optional[_Union[SparseVectorConfig, _Mapping]] = ..., read_fan_out_delay_ms: _Optional[int] = ..., payload: _Optional[_Union[PayloadStorageParams, _Mapping]] = ..., id_tracker: _Optional[_Union[IdTrackerParams, _Mapping]] = ...) -> None: ...
 
 class CollectionConfig(_message.Message):
-    __slots__ = ("params", "hnsw_config", "optimizer_config", "wal_config", "metadata")
+    __slots__ = ("params", "hnsw_config", "optimizer_config", "wal_config", "quantization_config", "strict_mode_config", "metadata")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -481,13 +951,17 @@ class CollectionConfig(_message.Message):
     HNSW_CONFIG_FIELD_NUMBER: _ClassVar[int]
     OPTIMIZER_CONFIG_FIELD_NUMBER: _ClassVar[int]
     WAL_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    STRICT_MODE_CONFIG_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     params: CollectionParams
     hnsw_config: HnswConfigDiff
     optimizer_config: OptimizersConfigDiff
     wal_config: WalConfigDiff
+    quantization_config: QuantizationConfig
+    strict_mode_config: StrictModeConfig
     metadata: _containers.MessageMap[str, _json_with_int_pb2.Value]
-    def __init__(self, params: _Optional[_Union[CollectionParams, _Mapping]] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., optimizer_config: _Optional[_Union[OptimizersConfigDiff, _Mapping]] = ..., wal_config: _Optional[_Union[WalConfigDiff, _Mapping]] = ..., metadata: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ...) -> None: ...
+    def __init__(self, params: _Optional[_Union[CollectionParams, _Mapping]] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., optimizer_config: _Optional[_Union[OptimizersConfigDiff, _Mapping]] = ..., wal_config: _Optional[_Union[WalConfigDiff, _Mapping]] = ..., quantization_config: _Optional[_Union[QuantizationConfig, _Mapping]] = ..., strict_mode_config: _Optional[_Union[StrictModeConfig, _Mapping]] = ..., metadata: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
     __slots__ = ("status", "optimizer_status", "segments_count", "config", "payload_schema", "points_count", "indexed_vectors_count", "warnings", "update_queue", "created_at")

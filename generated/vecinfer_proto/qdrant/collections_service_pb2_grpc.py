@@ -49,6 +49,11 @@ class CollectionsStub:
                 request_serializer=qdrant_dot_collections__pb2.CreateCollection.SerializeToString,
                 response_deserializer=qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
                 _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/qdrant.Collections/Update',
+                request_serializer=qdrant_dot_collections__pb2.UpdateCollection.SerializeToString,
+                response_deserializer=qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
+                _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/qdrant.Collections/Delete',
                 request_serializer=qdrant_dot_collections__pb2.DeleteCollection.SerializeToString,
@@ -82,6 +87,12 @@ class CollectionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Update(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Delete(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -110,6 +121,11 @@ def add_CollectionsServicer_to_server(servicer, server):
             'Create': grpc.unary_unary_rpc_method_handler(
                     servicer.Create,
                     request_deserializer=qdrant_dot_collections__pb2.CreateCollection.FromString,
+                    response_serializer=qdrant_dot_collections__pb2.CollectionOperationResponse.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=qdrant_dot_collections__pb2.UpdateCollection.FromString,
                     response_serializer=qdrant_dot_collections__pb2.CollectionOperationResponse.SerializeToString,
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
@@ -203,6 +219,33 @@ class Collections:
             target,
             '/qdrant.Collections/Create',
             qdrant_dot_collections__pb2.CreateCollection.SerializeToString,
+            qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Collections/Update',
+            qdrant_dot_collections__pb2.UpdateCollection.SerializeToString,
             qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
             options,
             channel_credentials,

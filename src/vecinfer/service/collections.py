@@ -3,13 +3,64 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate
+from vecinfer.domain.errors import InvalidArgument, Unimplemented, ValidationFailed
 from vecinfer.domain.results import Answer
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
 from vecinfer.service.running import NO_USAGE, answer
 from vecinfer.storage.catalog import Catalog
+
+
+def _check_hnsw(hnsw: dict[str, Any], field: str) -> None:
+    m = hnsw.get("m")
+    if m == 0:
+        raise Unimplemented(f"`{field}.m` = 0 (collections without an HNSW graph)")
+    if m is not None and m < 2:
+        raise ValidationFailed(f"{field}.m", "must be at least 2")
+    ef_construct = hnsw.get("ef_construct")
+    if ef_construct is not None and ef_construct < 4:
+        raise ValidationFailed(f"{field}.ef_construct", "must be at least 4")
+
+
+def _check_vector(name: str, extra: dict[str, Any]) -> None:
+    label = f"vectors.{name}." if name else "vectors."
+    if "multivector_config" in extra:
+        raise Unimplemented(f"multivectors (`{label}multivector_config`)")
+    datatype = extra.get("datatype")
+    if datatype not in (None, "float32"):
+        raise Unimplemented(f"the vector datatype {datatype!r} (vecinfer stores float32)")
+    _check_hnsw(extra.get("hnsw_config", {}), f"{label}hnsw_config")
+
+
+def check_supported(config: CollectionConfig) -> None:
+    """Settings vecinfer would have to act on to answer as Qdrant does, and cannot: refused
+    rather than kept and silently ignored."""
+    _check_hnsw({"m": config.hnsw.m, "ef_construct": config.hnsw.ef_construct}, "hnsw_config")
+    for name, dense in config.dense.items():
+        _check_vector(name, dense.extra)
+    for sparse in config.sparse.values():
+        datatype = sparse.extra.get("index", {}).get("datatype")
+        if datatype not in (None, "float32"):
+            raise Unimplemented(f"the sparse vector datatype {datatype!r} (vecinfer stores float32)")
+    if config.params.get("sharding_method") == "custom":
+        raise Unimplemented("custom sharding (`sharding_method`)")
+
+
+def check_update(config: CollectionConfig, update: CollectionUpdate) -> None:
+    if update.hnsw:
+        _check_hnsw(update.hnsw, "hnsw_config")
+    for name, change in (update.vectors or {}).items():
+        if name not in config.dense and name not in config.sparse:
+            raise InvalidArgument(f"Wrong input: Not existing vector name error: {name}")
+        if name in config.dense and (change.sparse_index is not None or change.modifier is not None):
+            raise InvalidArgument(f"Wrong input: `{name}` is a dense vector: sparse settings do not apply")
+        if name in config.sparse and (change.hnsw or change.quantization is not None):
+            raise InvalidArgument(f"Wrong input: `{name}` is a sparse vector: dense settings do not apply")
+        if change.hnsw:
+            _check_hnsw(change.hnsw, f"vectors.{name}.hnsw_config")
 
 
 class CollectionOperations:
@@ -22,11 +73,16 @@ class CollectionOperations:
             await asyncio.to_thread(self._catalog.create, name, config)
             return True, NO_USAGE
 
-        return await answer(ctx, "create_collection", work, bounded=False, check=lambda: self._limits.collection(config))
+        def check() -> None:
+            self._limits.collection(config)
+            check_supported(config)
+
+        return await answer(ctx, "create_collection", work, bounded=False, check=check)
 
     async def update(self, ctx: RequestContext, name: str, update: CollectionUpdate) -> Answer[bool]:
         async def work() -> tuple[bool, dict[str, int]]:
             collection = self._catalog.get(name)
+            check_update(collection.config, update)
             await asyncio.to_thread(collection.update_config, update)
             return True, NO_USAGE
 

@@ -97,7 +97,13 @@ class Limits:
 
     def collection(self, config: CollectionConfig) -> None:
         self.hnsw(config.hnsw.m, config.hnsw.ef_construct, "hnsw_config")
+        for name, dense in config.dense.items():
+            own = dense.extra.get("hnsw_config", {})
+            self.hnsw(own.get("m"), own.get("ef_construct"), f"vectors.{name}.hnsw_config" if name else "vectors.hnsw_config")
 
     def update(self, update: CollectionUpdate) -> None:
         if update.hnsw:
             self.hnsw(update.hnsw.get("m"), update.hnsw.get("ef_construct"), "hnsw_config")
+        for name, change in (update.vectors or {}).items():
+            if change.hnsw:
+                self.hnsw(change.hnsw.get("m"), change.hnsw.get("ef_construct"), f"vectors.{name}.hnsw_config")

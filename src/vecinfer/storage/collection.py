@@ -29,6 +29,9 @@ from vecinfer.domain.collections import (
     Distance,
     PayloadIndex,
     PayloadIndexInfo,
+    hnsw_with,
+    merged_strict_mode,
+    optimizers_with,
 )
 from vecinfer.domain.errors import InvalidArgument, NotFound, Unimplemented, clip, collection_not_found
 from vecinfer.domain.filters import Filter
@@ -402,7 +405,7 @@ class Collection:
     def search_options(self, name: str, params: SearchParams) -> SearchOptions:
         """How sealed segments search `name`: HNSW beam width, and below how many candidates
         (Qdrant's full_scan_threshold, in KB of vectors) exact scoring is used instead."""
-        hnsw = self.config.hnsw
+        hnsw = self.config.hnsw_for(name)
         dim = self.config.dense[name].size
         return {
             "exact": bool(params.exact),
@@ -428,16 +431,7 @@ class Collection:
         with self.lock:
             if self.closed:
                 raise collection_not_found(self.name)
-            config = self.config
-            if update.hnsw:
-                config = dataclasses.replace(config, hnsw=dataclasses.replace(config.hnsw, **update.hnsw))
-            if update.optimizers:
-                # Values are ints, or a float for deleted_threshold: per field, which the dict type cannot say.
-                optimizers: dict[str, Any] = update.optimizers
-                config = dataclasses.replace(config, optimizers=dataclasses.replace(config.optimizers, **optimizers))
-            if update.metadata:
-                metadata = {**config.metadata, **update.metadata}
-                config = dataclasses.replace(config, metadata={k: v for k, v in metadata.items() if v is not None})
+            config = updated_config(self.config, update)
             try:
                 config_file.save(self.path / CONFIG_FILE, config)
             except OSError as exc:
@@ -453,6 +447,76 @@ class Collection:
 
     def count_with_field(self, field: str) -> int:
         return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))
+
+    # ------------------------------------------------------------------ stored sizes (the caller holds the read lock)
+
+    def points_count(self) -> int:
+        return len(self.segments)
+
+    def vector_storage_bytes(self) -> int:
+        """Bytes of the vectors live points hold: 4 per dense dimension, 8 per sparse entry
+        (index and value)."""
+        total = 0
+        for segment in self.segments.all:
+            for store in segment.dense.values():
+                total += int(np.count_nonzero(store.present.view())) * store.params.size * 4
+            for sparse in segment.sparse.values():
+                total += 8 * sum(len(posting) for posting in sparse.postings.values())
+        return total
+
+    def payload_storage_bytes(self) -> int:
+        """Bytes of the live points' payloads written as compact JSON (empty payloads count 0)."""
+        import json
+
+        total = 0
+        for segment in self.segments.all:
+            for offset in segment.offset_of.values():
+                payload = segment.payloads[offset]
+                if payload:
+                    total += len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+        return total
+
+
+def updated_config(config: CollectionConfig, update: CollectionUpdate) -> CollectionConfig:
+    """`config` with `update` applied (vector names already checked by the caller)."""
+    if update.hnsw:
+        config = dataclasses.replace(config, hnsw=hnsw_with(config.hnsw, update.hnsw))
+    if update.optimizers:
+        config = dataclasses.replace(config, optimizers=optimizers_with(config.optimizers, update.optimizers))
+    if update.metadata:
+        metadata = {**config.metadata, **update.metadata}
+        config = dataclasses.replace(config, metadata={k: v for k, v in metadata.items() if v is not None})
+    if update.params:
+        config = dataclasses.replace(config, params={**config.params, **update.params})
+    if update.quantization is not None:
+        config = dataclasses.replace(config, quantization=update.quantization or None)
+    if update.strict_mode is not None:
+        config = dataclasses.replace(config, strict_mode=merged_strict_mode(config.strict_mode, update.strict_mode))
+    for name, change in (update.vectors or {}).items():
+        if name in config.dense:
+            dense = config.dense[name]
+            extra = dict(dense.extra)
+            if change.hnsw:
+                extra["hnsw_config"] = {**extra.get("hnsw_config", {}), **change.hnsw}
+            if change.quantization is not None:
+                if change.quantization:
+                    extra["quantization_config"] = change.quantization
+                else:
+                    extra.pop("quantization_config", None)
+            if change.on_disk is not None:
+                extra["on_disk"] = change.on_disk
+            if change.memory is not None:
+                extra["memory"] = change.memory
+            dense = dataclasses.replace(dense, extra=extra)
+            config = dataclasses.replace(config, dense={**config.dense, name: dense})
+        elif name in config.sparse:
+            sparse = config.sparse[name]
+            extra = dict(sparse.extra)
+            if change.sparse_index:
+                extra["index"] = {**extra.get("index", {}), **change.sparse_index}
+            sparse = dataclasses.replace(sparse, extra=extra, modifier=change.modifier or sparse.modifier)
+            config = dataclasses.replace(config, sparse={**config.sparse, name: sparse})
+    return config
 
 
 class _IdTracker:

@@ -14,30 +14,44 @@ from vecinfer.domain.collections import (
     Modifier,
     OptimizersConfig,
     SparseVectorParams,
+    strict_mode_from,
+    strict_mode_settings,
 )
 
 
 def dump(config: CollectionConfig) -> dict:
     return {
-        "dense": {n: {"size": p.size, "distance": p.distance.value} for n, p in config.dense.items()},
-        "sparse": {n: {"modifier": p.modifier.value} for n, p in config.sparse.items()},
+        "dense": {n: {"size": p.size, "distance": p.distance.value, "extra": p.extra} for n, p in config.dense.items()},
+        "sparse": {n: {"modifier": p.modifier.value, "extra": p.extra} for n, p in config.sparse.items()},
         "hnsw": vars(config.hnsw),
         "optimizers": vars(config.optimizers),
         "unnamed": config.unnamed,
         "created_at": config.created_at,
         "metadata": config.metadata,
+        "wal": config.wal,
+        "params": config.params,
+        "quantization": config.quantization,
+        "strict_mode": strict_mode_settings(config.strict_mode) if config.strict_mode is not None else None,
     }
 
 
 def load(data: dict) -> CollectionConfig:
+    # Keys added later are optional, so that folders written before them still open.
+    defaults = CollectionConfig()
+    strict_mode = data.get("strict_mode")
     return CollectionConfig(
-        dense={n: DenseVectorParams(p["size"], Distance(p["distance"])) for n, p in data["dense"].items()},
-        sparse={n: SparseVectorParams(Modifier(p["modifier"])) for n, p in data["sparse"].items()},
+        dense={n: DenseVectorParams(p["size"], Distance(p["distance"]), p.get("extra", {}))
+               for n, p in data["dense"].items()},
+        sparse={n: SparseVectorParams(Modifier(p["modifier"]), p.get("extra", {})) for n, p in data["sparse"].items()},
         hnsw=HnswConfig(**data["hnsw"]),
         optimizers=OptimizersConfig(**data["optimizers"]),
         unnamed=data["unnamed"],
         created_at=data["created_at"],
         metadata=data.get("metadata", {}),
+        wal=data.get("wal", defaults.wal),
+        params=data.get("params", defaults.params),
+        quantization=data.get("quantization"),
+        strict_mode=strict_mode_from(strict_mode) if strict_mode is not None else None,
     )
 
 

@@ -125,10 +125,10 @@ class Optimizer:
         return False
 
     def _index(self, collection: Collection, segment: Segment) -> None:
-        hnsw = collection.config.hnsw
         started = time.perf_counter()
         for name, store in segment.dense.items():
             if store.index is None:
+                hnsw = collection.config.hnsw_for(name)
                 index = store.build_index(hnsw.m, hnsw.ef_construct)
                 if index is not None:
                     with collection.lock:
@@ -160,7 +160,8 @@ class Optimizer:
                 index = faiss.clone_index(store.index)
                 index.add(np.ascontiguousarray(small_data["dense"][name][0], dtype=np.float32))
             else:
-                index = _sealed_store(merged, name).build_index(config.hnsw.m, config.hnsw.ef_construct)
+                hnsw = config.hnsw_for(name)
+                index = _sealed_store(merged, name).build_index(hnsw.m, hnsw.ef_construct)
             if index is not None:
                 merged.save_index(name, index)
         with collection.lock:
@@ -188,7 +189,8 @@ class Optimizer:
         directory = collection.path / "segments" / uuid.uuid4().hex
         sealed = merged.seal(config, directory)
         for name in sealed.dense:
-            index = _sealed_store(sealed, name).build_index(config.hnsw.m, config.hnsw.ef_construct)
+            hnsw = config.hnsw_for(name)
+            index = _sealed_store(sealed, name).build_index(hnsw.m, hnsw.ef_construct)
             if index is not None:
                 sealed.save_index(name, index)
         with collection.lock:

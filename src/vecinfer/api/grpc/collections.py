@@ -1,4 +1,4 @@
-"""qdrant.Collections: create, inspect, list and delete collections."""
+"""qdrant.Collections: create, update, inspect, list and delete collections."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TypeAlias
 import grpc
 
 from vecinfer.api.grpc.context import request_context
-from vecinfer.api.grpc.convert.collections import config_from, info_to
+from vecinfer.api.grpc.convert.collections import config_from, info_to, update_from
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.service.collections import CollectionOperations
 from vecinfer_proto.qdrant import collections_pb2 as pb
@@ -23,6 +23,11 @@ class CollectionsServicer(pb_grpc.CollectionsServicer):
     @grpc_errors
     async def Create(self, request: pb.CreateCollection, context: Context) -> pb.CollectionOperationResponse:
         answer = await self.collections.create(request_context(context), request.collection_name, config_from(request))
+        return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
+
+    @grpc_errors
+    async def Update(self, request: pb.UpdateCollection, context: Context) -> pb.CollectionOperationResponse:
+        answer = await self.collections.update(request_context(context), request.collection_name, update_from(request))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors

@@ -8,7 +8,7 @@ import grpc
 
 from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert import writes
-from vecinfer.api.grpc.convert.collections import field_index_type
+from vecinfer.api.grpc.convert.collections import field_index_from
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.queries import payload_selector, query_request_from, vector_selector
 from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_to
@@ -116,7 +116,7 @@ class PointsServicer(pb_grpc.PointsServicer):
     @grpc_errors
     async def CreateFieldIndex(self, request: pb.CreateFieldIndexCollection,
                                context: Context) -> pb.PointsOperationResponse:
-        operation = ops.CreateFieldIndex(request.field_name, field_index_type(request))
+        operation = ops.CreateFieldIndex(request.field_name, *field_index_from(request))
         return _operation_response(await self.points.create_field_index(
             request_context(context), request.collection_name, operation, _wait(request)))
 

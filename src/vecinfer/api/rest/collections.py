@@ -45,9 +45,9 @@ def add_routes(app: web.Application, collections: CollectionOperations, points: 
 
     async def create_index(request: web.Request) -> web.Response:
         params = req.query_params(request)
-        field, kind = convert.field_index(await req.body(request))
+        field, kind, index_params = convert.field_index(await req.body(request))
         answer = await points.create_field_index(req.context(request, params), request.match_info["name"],
-                                                 ops.CreateFieldIndex(field, kind), params.wait)
+                                                 ops.CreateFieldIndex(field, kind, index_params), params.wait)
         return envelope(answer, update_result(answer.result))
 
     async def delete_index(request: web.Request) -> web.Response:
