@@ -1,12 +1,33 @@
 """Full-text conditions (`text`, `text_any`, `phrase`): how a payload field's strings are
 tokenized and matched. A field without a full-text index uses Qdrant's unindexed rules; a
-field with one uses its index's tokenizer (see `matcher_for`)."""
+field with one uses its index's tokenizer (see `matcher_for`).
+
+With an index (Qdrant 1.20, `full_text_index/`): the index's tokenizer processes stored strings
+and queries alike; the strings of an array pool into one document (a boundary token between
+them stops a phrase from spanning two); `text` needs every query token and `text_any` one of
+them; a query without tokens matches nothing; `phrase` matches nothing unless the index has
+`phrase_matching`. Queries are parsed once and each stored string is tokenized once (cached);
+`segment_mask` answers a condition for a whole segment from an inverted index.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
-from typing import Any, Protocol
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from vecinfer.domain.errors import InvalidArgument, Unimplemented, VecinferError
+from vecinfer.text import languages, tokens
+from vecinfer.text.tokens import SENTINEL, Tokenizer, TokenRules
+from vecinfer.text.unicode import to_lowercase
+
+if TYPE_CHECKING:
+    from vecinfer.storage.segment import Segment
 
 TEXT_KINDS = ("text", "text_any", "phrase")
 
@@ -41,12 +62,382 @@ def _tokens_match(kind: str, wanted: list[str], have: list[str]) -> bool:
         return set(wanted) <= set(have)
     if kind == "text_any":
         return not set(wanted).isdisjoint(have)
-    return any(have[i:i + len(wanted)] == wanted for i in range(len(have) - len(wanted) + 1))
+    return _has_phrase(have, wanted)
+
+
+def _has_phrase(have: Sequence[str], wanted: Sequence[str]) -> bool:
+    """`wanted` occurs in `have` as consecutive tokens (an empty phrase never does)."""
+    n = len(wanted)
+    if n == 0:
+        return False
+    phrase, first = tuple(wanted), wanted[0]
+    return any(have[i] == first and tuple(have[i:i + n]) == phrase for i in range(len(have) - n + 1))
 
 
 UNINDEXED = Unindexed()
 
 
+# ---------------------------------------------------------------------------- index parameters
+
+TEXT_INDEX_TOKENIZERS = ("word", "whitespace", "prefix", "multilingual", "code")
+_MEMORY = ("cold", "cached", "pinned")
+_KNOWN_PARAMS = ("type", "tokenizer", "min_token_len", "max_token_len", "lowercase", "ascii_folding",
+                 "phrase_matching", "stopwords", "stemmer", "on_disk", "memory", "enable_hnsw", "scoring", "nested")
+
+
+def _bad(key: str, problem: str) -> InvalidArgument:
+    return InvalidArgument(f"field_schema.{key}: {problem}")
+
+
+def _flag(params: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = params.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise _bad(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _length(params: Mapping[str, Any], key: str) -> int | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _bad(key, f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _stopword_language(name: Any, key: str) -> str:
+    language = languages.stopword_language(name) if isinstance(name, str) else None
+    if language is None:
+        raise _bad(key, f"has no stopword list for {name!r}; use one of "
+                        f"{', '.join(sorted(languages.STOPWORD_LANGUAGES))} (or their ISO codes)")
+    return language
+
+
+def _stopwords(value: Any, lowercase: bool) -> frozenset[str]:
+    """Qdrant's StopwordsFilter: a language's list, or languages plus custom words."""
+    if value is None:
+        return frozenset()
+    words: list[str] = []
+    if isinstance(value, str):
+        words.extend(languages.stopwords(_stopword_language(value, "stopwords")))
+    elif isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"languages", "custom"})
+        if unknown:
+            raise _bad("stopwords", f"takes `languages` and `custom`, not {unknown}")
+        names = value.get("languages") or []
+        if not isinstance(names, list):
+            raise _bad("stopwords.languages", "must be a list of language names")
+        for name in names:
+            words.extend(languages.stopwords(_stopword_language(name, "stopwords.languages")))
+        custom = value.get("custom") or []
+        if not isinstance(custom, list) or not all(isinstance(w, str) for w in custom):
+            raise _bad("stopwords.custom", "must be a list of strings")
+        words.extend(custom)
+    else:
+        raise _bad("stopwords", 'must be a language name or {"languages": [...], "custom": [...]}')
+    return frozenset(to_lowercase(w) for w in words) if lowercase else frozenset(words)
+
+
+def _stemmer(value: Any) -> str | None:
+    """Default: no stemming."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or value.get("type") not in ("snowball", "none"):
+        raise _bad("stemmer", 'must be {"type": "snowball", "language": "<language>"} or {"type": "none"}')
+    if value["type"] == "none":
+        return None
+    requested = value.get("language")
+    language = languages.stemmer_language(requested) if isinstance(requested, str) else None
+    if language is None:
+        raise _bad("stemmer.language", f"must be one of {', '.join(sorted(languages.STEMMER_LANGUAGES))} "
+                                       f"(or their ISO codes), got {requested!r}")
+    if not tokens.has_stemmer(language):
+        raise Unimplemented(f'the "{language}" Snowball stemmer (field_schema.stemmer.language)')
+    return language
+
+
+class TextIndexRules:
+    """A full-text index's parameters, parsed, with Qdrant's defaults filled in."""
+
+    def __init__(self, rules: TokenRules, phrase_matching: bool) -> None:
+        self.rules = rules
+        self.phrase_matching = phrase_matching
+
+
+def parse_text_index_params(params: Mapping[str, Any]) -> TextIndexRules:
+    """Parameters in Qdrant's REST shape (`TextIndexParams`); a missing or null key takes
+    Qdrant's default. Raises InvalidArgument naming the parameter, or Unimplemented for what
+    vecinfer cannot reproduce (the multilingual and code tokenizers, BM25 scoring, nested)."""
+    unknown = sorted(k for k in params if k not in _KNOWN_PARAMS)
+    if unknown:
+        raise _bad(unknown[0], f"is not a parameter of a text index; use {', '.join(_KNOWN_PARAMS)}")
+    if params.get("type", "text") != "text":
+        raise _bad("type", f'must be "text" for a full-text index, got {params.get("type")!r}')
+    tokenizer = params.get("tokenizer")
+    if tokenizer is None:
+        tokenizer = "word"
+    if tokenizer not in TEXT_INDEX_TOKENIZERS:
+        raise _bad("tokenizer", f"must be one of {', '.join(tokens.TOKENIZERS)}, got {tokenizer!r}")
+    if tokenizer not in tokens.TOKENIZERS:
+        raise Unimplemented(f'the "{tokenizer}" tokenizer of text indexes (field_schema.tokenizer: '
+                            f'use {", ".join(tokens.TOKENIZERS)})')
+    lowercase = _flag(params, "lowercase", True)
+    rules = TokenRules(
+        tokenizer=tokenizer,
+        lowercase=lowercase,
+        ascii_folding=_flag(params, "ascii_folding", False),
+        stopwords=_stopwords(params.get("stopwords"), lowercase),
+        stemmer=_stemmer(params.get("stemmer")),
+        min_token_len=_length(params, "min_token_len"),
+        max_token_len=_length(params, "max_token_len"),
+    )
+    phrase_matching = _flag(params, "phrase_matching", False)
+    _flag(params, "on_disk", False)
+    _flag(params, "enable_hnsw", True)
+    memory = params.get("memory")
+    if memory is not None and memory not in _MEMORY:
+        raise _bad("memory", f"must be one of {', '.join(_MEMORY)}, got {memory!r}")
+    scoring = params.get("scoring")
+    if scoring is not None and scoring is not False:
+        if scoring is not True and not isinstance(scoring, Mapping):
+            raise _bad("scoring", f"must be true, false or scoring parameters, got {scoring!r}")
+        raise Unimplemented("BM25 ranking over a text index (field_schema.scoring)")
+    nested = params.get("nested")
+    if nested is not None:
+        if not isinstance(nested, str):
+            raise _bad("nested", f"must be the path of an array, got {nested!r}")
+        raise Unimplemented("text indexes over the elements of an array (field_schema.nested)")
+    return TextIndexRules(rules, phrase_matching)
+
+
+def check_text_index_params(params: Mapping[str, Any]) -> None:
+    """Refuse, before an index is created, parameters vecinfer cannot honour as Qdrant does."""
+    parse_text_index_params(params)
+
+
+# ---------------------------------------------------------------------------- indexed matching
+
+# Stored strings whose tokens are remembered, per matcher (cleared when full).
+_DOC_CACHE_LIMIT = 1 << 17
+# Parsed queries remembered per matcher.
+_QUERY_CACHE_LIMIT = 1 << 12
+_EMPTY: frozenset[str] = frozenset()
+
+
+class _SegmentIndex:
+    """One segment's inverted index for one field: token -> offsets of the live points whose
+    (pooled) document holds it, and for phrases each point's token sequence."""
+
+    def __init__(self, size: int, postings: dict[str, np.ndarray], docs: dict[int, tuple[str, ...]] | None) -> None:
+        self.size = size
+        self.postings = postings
+        self.docs = docs
+
+    def has_all(self, wanted: Iterable[str]) -> np.ndarray:
+        lists = []
+        for token in set(wanted):
+            posting = self.postings.get(token)
+            if posting is None:
+                return np.zeros(self.size, dtype=np.bool_)  # an unknown token: nothing matches
+            lists.append(posting)
+        out = np.zeros(self.size, dtype=np.bool_)
+        if not lists:
+            return out
+        lists.sort(key=len)
+        hits = lists[0]
+        for posting in lists[1:]:
+            if not len(hits):
+                break
+            hits = np.intersect1d(hits, posting, assume_unique=True)
+        out[hits] = True
+        return out
+
+    def has_any(self, wanted: frozenset[str]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.bool_)
+        for token in wanted:
+            posting = self.postings.get(token)
+            if posting is not None:
+                out[posting] = True
+        return out
+
+    def has_phrase(self, phrase: tuple[str, ...]) -> np.ndarray:
+        docs = self.docs
+        if docs is None or not phrase:
+            return np.zeros(self.size, dtype=np.bool_)
+        out = self.has_all(phrase)
+        for offset in np.flatnonzero(out).tolist():
+            if not _has_phrase(docs[offset], phrase):
+                out[offset] = False
+        return out
+
+
+class IndexedText:
+    """Matching under a full-text index with these rules."""
+
+    def __init__(self, index: TextIndexRules) -> None:
+        self.rules = index.rules
+        self.phrase_matching = index.phrase_matching
+        self.tokenizer = Tokenizer(index.rules)
+        self._doc_seqs: dict[str, tuple[str, ...]] = {}
+        self._doc_sets: dict[str, frozenset[str]] = {}
+        self._query_sets: dict[str, frozenset[str]] = {}
+        self._phrases: dict[str, tuple[str, ...]] = {}
+        # Per segment (weakly held) and payload key: (segment version, inverted index).
+        self._segments: weakref.WeakKeyDictionary[Segment, dict[str, tuple[int, _SegmentIndex]]] = (
+            weakref.WeakKeyDictionary())
+
+    # ------------------------------------------------------------------ tokens, cached
+
+    def _sequence(self, text: str) -> tuple[str, ...]:
+        try:
+            return self._doc_seqs[text]
+        except KeyError:
+            if len(self._doc_seqs) >= _DOC_CACHE_LIMIT:
+                self._doc_seqs.clear()
+            seq = self._doc_seqs[text] = tuple(self.tokenizer.document_tokens(text))
+            return seq
+
+    def _set(self, text: str) -> frozenset[str]:
+        try:
+            return self._doc_sets[text]
+        except KeyError:
+            if len(self._doc_sets) >= _DOC_CACHE_LIMIT:
+                self._doc_sets.clear()
+            seq = self._sequence(text) if self.phrase_matching else self.tokenizer.document_tokens(text)
+            found = self._doc_sets[text] = frozenset(seq) or _EMPTY
+            return found
+
+    def _pooled_sequence(self, strings: list[str]) -> tuple[str, ...]:
+        """The document of a point: its strings' tokens in order, a boundary token between two
+        strings when the index keeps phrases (Qdrant's ARRAY_BOUNDARY_SENTINEL)."""
+        if len(strings) == 1:
+            return self._sequence(strings[0])
+        out: list[str] = []
+        for i, text in enumerate(strings):
+            if i and self.phrase_matching:
+                out.append(SENTINEL)
+            out.extend(self._sequence(text))
+        return tuple(out)
+
+    def query_set(self, text: str) -> frozenset[str]:
+        """The tokens of a `text` or `text_any` query."""
+        try:
+            return self._query_sets[text]
+        except KeyError:
+            if len(self._query_sets) >= _QUERY_CACHE_LIMIT:
+                self._query_sets.clear()
+            found = self._query_sets[text] = frozenset(self.tokenizer.query_tokens(text))
+            return found
+
+    def phrase(self, text: str) -> tuple[str, ...]:
+        """A `phrase` query's tokens in order: Qdrant tokenizes a phrase as a document (prefix:
+        every n-gram), less the boundary token."""
+        try:
+            return self._phrases[text]
+        except KeyError:
+            if len(self._phrases) >= _QUERY_CACHE_LIMIT:
+                self._phrases.clear()
+            found = self._phrases[text] = tuple(t for t in self.tokenizer.document_tokens(text) if t != SENTINEL)
+            return found
+
+    # ------------------------------------------------------------------ one point
+
+    def matches(self, kind: str, query: str, values: list[Any]) -> bool:
+        strings = [v for v in values if isinstance(v, str)]
+        if not strings:
+            return False
+        if kind == "phrase":
+            if not self.phrase_matching:
+                return False  # Qdrant keeps no positions without phrase_matching
+            return _has_phrase(self._pooled_sequence(strings), self.phrase(query))
+        wanted = self.query_set(query)
+        if not wanted:
+            return False  # a query with no tokens matches nothing
+        if len(strings) == 1:
+            have = self._set(strings[0])
+        else:
+            have = frozenset().union(*(self._set(s) for s in strings))
+        if kind == "text":
+            return wanted <= have
+        return not wanted.isdisjoint(have)
+
+    # ------------------------------------------------------------------ a whole segment
+
+    def segment_mask(self, segment: Segment, key: str, kind: str, query: str,
+                     values: Callable[[dict[str, Any], str], list[Any]]) -> np.ndarray:
+        """The condition over every offset of `segment` (retired offsets False), from an
+        inverted index built once per segment version. `values(payload, key)` gives a point's
+        values at `key` with arrays flattened one level (filters.leaf_values)."""
+        none = np.zeros(segment.size, dtype=np.bool_)
+        if kind == "phrase":
+            phrase = self.phrase(query)
+            if not self.phrase_matching or not phrase:
+                return none
+            return self._segment_index(segment, key, values).has_phrase(phrase)
+        wanted = self.query_set(query)
+        if not wanted:
+            return none
+        index = self._segment_index(segment, key, values)
+        return index.has_all(wanted) if kind == "text" else index.has_any(wanted)
+
+    def _segment_index(self, segment: Segment, key: str,
+                       values: Callable[[dict[str, Any], str], list[Any]]) -> _SegmentIndex:
+        by_key = self._segments.setdefault(segment, {})
+        cached = by_key.get(key)
+        version = segment.version
+        if cached is not None and cached[0] == version and cached[1].size == segment.size:
+            return cached[1]
+        postings: dict[str, list[int]] = {}
+        docs: dict[int, tuple[str, ...]] | None = {} if self.phrase_matching else None
+        for offset, _ in segment.iter_live():
+            strings = [v for v in values(segment.payload(offset), key) if isinstance(v, str)]
+            if not strings:
+                continue
+            if len(strings) == 1 and docs is None:
+                found: frozenset[str] | set[str] = self._set(strings[0])
+            else:
+                sequence = self._pooled_sequence(strings)
+                if docs is not None:
+                    docs[offset] = sequence
+                found = set(sequence)
+            for token in found:
+                posting = postings.get(token)
+                if posting is None:
+                    postings[token] = [offset]
+                else:
+                    posting.append(offset)
+        index = _SegmentIndex(segment.size, {t: np.array(sorted(p), dtype=np.int64) for t, p in postings.items()}, docs)
+        by_key[key] = (version, index)
+        return index
+
+
+class Refusing:
+    """The matcher of an index whose parameters vecinfer cannot honour (created before they
+    were checked): every full-text condition on the field answers the error."""
+
+    def __init__(self, error: VecinferError) -> None:
+        self.error = error
+
+    def matches(self, kind: str, query: str, values: list[Any]) -> bool:
+        raise self.error
+
+
+@lru_cache(maxsize=64)
+def _matcher(params_json: str) -> TextMatcher:
+    try:
+        return IndexedText(parse_text_index_params(json.loads(params_json)))
+    except VecinferError as error:
+        return Refusing(error)
+
+
 def matcher_for(params: Mapping[str, Any]) -> TextMatcher:
     """The matcher of a full-text index with these parameters (Qdrant's REST shape)."""
-    return UNINDEXED
+    try:
+        key = json.dumps(dict(params), sort_keys=True)
+    except (TypeError, ValueError):
+        return Refusing(_bad("params", "are not JSON"))
+    return _matcher(key)
