@@ -23,6 +23,7 @@ from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.inference.backend import Purpose
 from vecinfer.inference.resolver import Resolver, Slot, slots_in_operations, slots_in_query
 from vecinfer.query import planner, records
+from vecinfer.service import strict_mode
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
 from vecinfer.service.running import NO_USAGE, answer, no_check, within_deadline
@@ -34,11 +35,54 @@ ALL_PAYLOAD = PayloadSelector(enable=True)
 ALL_VECTORS = VectorSelector(enable=True)
 
 
+def _timeout(ctx: RequestContext) -> int | None:
+    """The request's own `timeout` in seconds (the REST parameter, the gRPC field), which strict
+    mode's `max_timeout` bounds; None until the doors pass it on."""
+    timeout = getattr(ctx, "timeout", None)
+    return timeout if isinstance(timeout, int) else None
+
+
 class PointOperations:
     def __init__(self, catalog: Catalog, resolver: Resolver, limits: Limits) -> None:
         self._catalog = catalog
         self._resolver = resolver
         self._limits = limits
+        self._rates = strict_mode.RateLimits()
+        self._payload_sizes = strict_mode.PayloadSizes()
+
+    # ------------------------------------------------------------------ strict mode
+
+    def _strict_read(self, name: str, verify: Callable[[strict_mode.Checker], None], cost: Callable[[], int]) -> None:
+        """The collection's strict mode for a read: its checks, then the read rate limit."""
+        collection = self._catalog.get(name)
+        checker = strict_mode.Checker.of(collection.config, collection.payload_schema)
+        if checker is None:
+            return
+        verify(checker)
+        self._rates.read(collection, checker.strict, cost())
+
+    async def _strict_write(self, ctx: RequestContext, collection: Collection,
+                            operations: list[ops.CollectionOperation]) -> None:
+        """The collection's strict mode for a write: each operation's checks (stored sizes
+        measured off the event loop, under the read lock), then the write rate limit."""
+        checker = strict_mode.Checker.of(collection.config, collection.payload_schema)
+        if checker is None:
+            return
+
+        def run() -> list[int]:
+            with collection.lock.reading():
+                checker.writes(operations, lambda: self._stored_size(collection), _timeout(ctx))
+                if checker.strict.write_rate_limit is None:
+                    return []
+                costs = [strict_mode.write_cost(op, lambda flt: records.count(collection, flt)) for op in operations]
+                return [cost for cost in costs if cost is not None]
+
+        costs = await asyncio.to_thread(run)
+        self._rates.write(collection, checker.strict, costs)
+
+    def _stored_size(self, collection: Collection) -> strict_mode.StoredSize:
+        payload = self._payload_sizes.get(collection, collection.seq, collection.payload_storage_bytes)
+        return strict_mode.StoredSize(collection.points_count(), collection.vector_storage_bytes(), payload)
 
     # ------------------------------------------------------------------ writes
 
@@ -52,6 +96,7 @@ class PointOperations:
 
         async def work() -> tuple[list[UpdateResult], dict[str, int]]:
             collection = self._catalog.get(name)
+            await self._strict_write(ctx, collection, operations)
             usage = await self._resolve(ctx, operation, slots_in_operations(operations), "document")
             seq = await asyncio.to_thread(collection.write, operations)
             status = "completed" if wait else "acknowledged"
@@ -130,7 +175,9 @@ class PointOperations:
     async def retrieve(self, ctx: RequestContext, name: str, ids: list[PointId], with_payload: PayloadSelector,
                        with_vectors: VectorSelector) -> Answer[list[Record]]:
         return await self._read(ctx, "retrieve", name,
-                                lambda c: records.retrieve(c, ids, with_payload, with_vectors))
+                                lambda c: records.retrieve(c, ids, with_payload, with_vectors),
+                                check=lambda: self._strict_read(name, lambda s: s.retrieve(_timeout(ctx)),
+                                                                lambda: len(ids)))
 
     async def get_point(self, ctx: RequestContext, name: str, point_id: PointId) -> Answer[Record]:
         """One point with its whole payload and every vector; NotFound when it is missing."""
@@ -141,7 +188,8 @@ class PointOperations:
                 raise NotFound(f"Not found: Point with id {point_id} does not exists!")
             return found[0]
 
-        return await self._read(ctx, "get_point", name, read)
+        return await self._read(ctx, "get_point", name, read,
+                                check=lambda: self._strict_read(name, lambda s: s.retrieve(_timeout(ctx)), lambda: 1))
 
     async def scroll(self, ctx: RequestContext, name: str, request: ScrollRequest) -> Answer[ScrollPage]:
         def read(collection: Collection) -> ScrollPage:
@@ -149,20 +197,34 @@ class PointOperations:
                                                 request.with_payload, request.with_vectors)
             return ScrollPage(found, next_offset)
 
-        return await self._read(ctx, "scroll", name, read, check=lambda: self._limits.scroll(request))
+        def check() -> None:
+            self._limits.scroll(request)
+            self._strict_read(name, lambda s: s.scroll(request, _timeout(ctx)),
+                              lambda: strict_mode.filtered_read_cost(request.filter))
 
-    async def count(self, ctx: RequestContext, name: str, flt: Filter | None) -> Answer[int]:
-        return await self._read(ctx, "count", name, lambda c: records.count(c, flt),
-                                check=lambda: self._limits.filter(flt, "filter"))
+        return await self._read(ctx, "scroll", name, read, check=check)
+
+    async def count(self, ctx: RequestContext, name: str, flt: Filter | None, exact: bool = True) -> Answer[int]:
+        """`exact` is the client's (Qdrant's default: true); counts here are always exact, but
+        strict mode's `search_allow_exact: false` refuses a request for one."""
+
+        def check() -> None:
+            self._limits.filter(flt, "filter")
+            self._strict_read(name, lambda s: s.count(flt, exact, _timeout(ctx)),
+                              lambda: strict_mode.filtered_read_cost(flt))
+
+        return await self._read(ctx, "count", name, lambda c: records.count(c, flt), check=check)
 
     # ------------------------------------------------------------------ queries
 
     async def _queries(self, ctx: RequestContext, operation: str, name: str,
-                       requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
+                       requests: list[QueryRequest], batch: bool) -> Answer[list[list[ScoredPoint]]]:
         def check() -> None:
             self._limits.queries(requests)
             for request in requests:
                 planner.validate(request.root)
+            self._strict_read(name, lambda s: s.queries(requests, _timeout(ctx), batch),
+                              lambda: strict_mode.query_cost(requests))
 
         async def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
             collection = self._catalog.get(name)
@@ -178,9 +240,9 @@ class PointOperations:
         return await answer(ctx, operation, work, check=check)
 
     async def query(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]]:
-        batch = await self._queries(ctx, "query", name, [request])
+        batch = await self._queries(ctx, "query", name, [request], batch=False)
         return Answer(batch.result[0], batch.seconds, batch.usage)
 
     async def query_batch(self, ctx: RequestContext, name: str,
                           requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
-        return await self._queries(ctx, "query_batch", name, requests)
+        return await self._queries(ctx, "query_batch", name, requests, batch=True)
