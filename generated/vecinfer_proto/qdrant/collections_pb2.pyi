@@ -626,6 +626,72 @@ class UpdateCollection(_message.Message):
     metadata: _containers.MessageMap[str, _json_with_int_pb2.Value]
     def __init__(self, collection_name: _Optional[str] = ..., optimizers_config: _Optional[_Union[OptimizersConfigDiff, _Mapping]] = ..., timeout: _Optional[int] = ..., params: _Optional[_Union[CollectionParamsDiff, _Mapping]] = ..., hnsw_config: _Optional[_Union[HnswConfigDiff, _Mapping]] = ..., vectors_config: _Optional[_Union[VectorsConfigDiff, _Mapping]] = ..., quantization_config: _Optional[_Union[QuantizationConfigDiff, _Mapping]] = ..., sparse_vectors_config: _Optional[_Union[SparseVectorConfig, _Mapping]] = ..., strict_mode_config: _Optional[_Union[StrictModeConfig, _Mapping]] = ..., metadata: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ...) -> None: ...
 
+class ChangeAliases(_message.Message):
+    __slots__ = ("actions", "timeout")
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    actions: _containers.RepeatedCompositeFieldContainer[AliasOperations]
+    timeout: int
+    def __init__(self, actions: _Optional[_Iterable[_Union[AliasOperations, _Mapping]]] = ..., timeout: _Optional[int] = ...) -> None: ...
+
+class AliasOperations(_message.Message):
+    __slots__ = ("create_alias", "rename_alias", "delete_alias")
+    CREATE_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    RENAME_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    DELETE_ALIAS_FIELD_NUMBER: _ClassVar[int]
+    create_alias: CreateAlias
+    rename_alias: RenameAlias
+    delete_alias: DeleteAlias
+    def __init__(self, create_alias: _Optional[_Union[CreateAlias, _Mapping]] = ..., rename_alias: _Optional[_Union[RenameAlias, _Mapping]] = ..., delete_alias: _Optional[_Union[DeleteAlias, _Mapping]] = ...) -> None: ...
+
+class CreateAlias(_message.Message):
+    __slots__ = ("collection_name", "alias_name")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_NAME_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    alias_name: str
+    def __init__(self, collection_name: _Optional[str] = ..., alias_name: _Optional[str] = ...) -> None: ...
+
+class RenameAlias(_message.Message):
+    __slots__ = ("old_alias_name", "new_alias_name")
+    OLD_ALIAS_NAME_FIELD_NUMBER: _ClassVar[int]
+    NEW_ALIAS_NAME_FIELD_NUMBER: _ClassVar[int]
+    old_alias_name: str
+    new_alias_name: str
+    def __init__(self, old_alias_name: _Optional[str] = ..., new_alias_name: _Optional[str] = ...) -> None: ...
+
+class DeleteAlias(_message.Message):
+    __slots__ = ("alias_name",)
+    ALIAS_NAME_FIELD_NUMBER: _ClassVar[int]
+    alias_name: str
+    def __init__(self, alias_name: _Optional[str] = ...) -> None: ...
+
+class ListAliasesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCollectionAliasesRequest(_message.Message):
+    __slots__ = ("collection_name",)
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    def __init__(self, collection_name: _Optional[str] = ...) -> None: ...
+
+class AliasDescription(_message.Message):
+    __slots__ = ("alias_name", "collection_name")
+    ALIAS_NAME_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    alias_name: str
+    collection_name: str
+    def __init__(self, alias_name: _Optional[str] = ..., collection_name: _Optional[str] = ...) -> None: ...
+
+class ListAliasesResponse(_message.Message):
+    __slots__ = ("aliases", "time")
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    aliases: _containers.RepeatedCompositeFieldContainer[AliasDescription]
+    time: float
+    def __init__(self, aliases: _Optional[_Iterable[_Union[AliasDescription, _Mapping]]] = ..., time: _Optional[float] = ...) -> None: ...
+
 class DeleteCollection(_message.Message):
     __slots__ = ("collection_name", "timeout")
     COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]

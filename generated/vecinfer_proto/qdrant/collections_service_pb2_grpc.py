@@ -59,6 +59,21 @@ class CollectionsStub:
                 request_serializer=qdrant_dot_collections__pb2.DeleteCollection.SerializeToString,
                 response_deserializer=qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
                 _registered_method=True)
+        self.UpdateAliases = channel.unary_unary(
+                '/qdrant.Collections/UpdateAliases',
+                request_serializer=qdrant_dot_collections__pb2.ChangeAliases.SerializeToString,
+                response_deserializer=qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
+                _registered_method=True)
+        self.ListCollectionAliases = channel.unary_unary(
+                '/qdrant.Collections/ListCollectionAliases',
+                request_serializer=qdrant_dot_collections__pb2.ListCollectionAliasesRequest.SerializeToString,
+                response_deserializer=qdrant_dot_collections__pb2.ListAliasesResponse.FromString,
+                _registered_method=True)
+        self.ListAliases = channel.unary_unary(
+                '/qdrant.Collections/ListAliases',
+                request_serializer=qdrant_dot_collections__pb2.ListAliasesRequest.SerializeToString,
+                response_deserializer=qdrant_dot_collections__pb2.ListAliasesResponse.FromString,
+                _registered_method=True)
         self.CollectionExists = channel.unary_unary(
                 '/qdrant.Collections/CollectionExists',
                 request_serializer=qdrant_dot_collections__pb2.CollectionExistsRequest.SerializeToString,
@@ -99,6 +114,24 @@ class CollectionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateAliases(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCollectionAliases(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAliases(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CollectionExists(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -132,6 +165,21 @@ def add_CollectionsServicer_to_server(servicer, server):
                     servicer.Delete,
                     request_deserializer=qdrant_dot_collections__pb2.DeleteCollection.FromString,
                     response_serializer=qdrant_dot_collections__pb2.CollectionOperationResponse.SerializeToString,
+            ),
+            'UpdateAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAliases,
+                    request_deserializer=qdrant_dot_collections__pb2.ChangeAliases.FromString,
+                    response_serializer=qdrant_dot_collections__pb2.CollectionOperationResponse.SerializeToString,
+            ),
+            'ListCollectionAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCollectionAliases,
+                    request_deserializer=qdrant_dot_collections__pb2.ListCollectionAliasesRequest.FromString,
+                    response_serializer=qdrant_dot_collections__pb2.ListAliasesResponse.SerializeToString,
+            ),
+            'ListAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAliases,
+                    request_deserializer=qdrant_dot_collections__pb2.ListAliasesRequest.FromString,
+                    response_serializer=qdrant_dot_collections__pb2.ListAliasesResponse.SerializeToString,
             ),
             'CollectionExists': grpc.unary_unary_rpc_method_handler(
                     servicer.CollectionExists,
@@ -274,6 +322,87 @@ class Collections:
             '/qdrant.Collections/Delete',
             qdrant_dot_collections__pb2.DeleteCollection.SerializeToString,
             qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Collections/UpdateAliases',
+            qdrant_dot_collections__pb2.ChangeAliases.SerializeToString,
+            qdrant_dot_collections__pb2.CollectionOperationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCollectionAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Collections/ListCollectionAliases',
+            qdrant_dot_collections__pb2.ListCollectionAliasesRequest.SerializeToString,
+            qdrant_dot_collections__pb2.ListAliasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Collections/ListAliases',
+            qdrant_dot_collections__pb2.ListAliasesRequest.SerializeToString,
+            qdrant_dot_collections__pb2.ListAliasesResponse.FromString,
             options,
             channel_credentials,
             insecure,

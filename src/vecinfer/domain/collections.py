@@ -251,3 +251,25 @@ class CollectionUpdate:
     quantization: Settings | None = None  # a config, or {} for "Disabled"
     strict_mode: Settings | None = None  # StrictModeConfig fields to change
     vectors: dict[str, VectorUpdate] | None = None  # by name ("" = unnamed), dense or sparse
+
+
+@dataclass(frozen=True)
+class CreateAlias:
+    """Points `alias` at `collection` (re-pointing it if it exists)."""
+
+    collection: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class RenameAlias:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class DeleteAlias:
+    alias: str
+
+
+AliasAction = CreateAlias | RenameAlias | DeleteAlias

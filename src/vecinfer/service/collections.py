@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from vecinfer.domain.collections import CollectionConfig, CollectionInfo, CollectionUpdate
+from vecinfer.domain.collections import AliasAction, CollectionConfig, CollectionInfo, CollectionUpdate
 from vecinfer.domain.errors import InvalidArgument, Unimplemented, ValidationFailed
 from vecinfer.domain.results import Answer
 from vecinfer.service.context import RequestContext
@@ -63,6 +63,11 @@ def check_update(config: CollectionConfig, update: CollectionUpdate) -> None:
             _check_hnsw(change.hnsw, f"vectors.{name}.hnsw_config")
 
 
+# (alias, collection) pairs; named here because the class's `list` method hides the builtin.
+AliasPairs = list[tuple[str, str]]
+AliasActions = list[AliasAction]
+
+
 class CollectionOperations:
     def __init__(self, catalog: Catalog, limits: Limits) -> None:
         self._catalog = catalog
@@ -117,3 +122,24 @@ class CollectionOperations:
             return self._catalog.exists(name), NO_USAGE
 
         return await answer(ctx, "collection_exists", work)
+
+    async def update_aliases(self, ctx: RequestContext, actions: AliasActions) -> Answer[bool]:
+        async def work() -> tuple[bool, dict[str, int]]:
+            await asyncio.to_thread(self._catalog.update_aliases, actions)
+            return True, NO_USAGE
+
+        def check() -> None:
+            if len(actions) > self._limits.s.max_points_per_request:
+                raise ValidationFailed("actions", f"{len(actions)} actions are more than one request may carry "
+                                                  f"({self._limits.s.max_points_per_request})")
+
+        return await answer(ctx, "update_aliases", work, bounded=False, check=check)
+
+    async def aliases(self, ctx: RequestContext, collection: str | None = None) -> Answer[AliasPairs]:
+        """(alias, collection) pairs: all of them, or those of one collection."""
+        async def work() -> tuple[AliasPairs, dict[str, int]]:
+            if collection is None:
+                return self._catalog.aliases(), NO_USAGE
+            return self._catalog.aliases(self._catalog.get(collection).name), NO_USAGE
+
+        return await answer(ctx, "list_aliases" if collection is None else "list_collection_aliases", work)

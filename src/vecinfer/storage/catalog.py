@@ -8,6 +8,7 @@ serve. One process at a time owns the folder (an exclusive lock on `.lock`).
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -16,10 +17,18 @@ import threading
 import uuid
 from pathlib import Path
 
-from vecinfer.domain.collections import CollectionConfig
-from vecinfer.domain.errors import AlreadyExists, InvalidArgument, Unavailable, ValidationFailed, collection_not_found
+from vecinfer.domain.collections import AliasAction, CollectionConfig, CreateAlias, DeleteAlias, RenameAlias
+from vecinfer.domain.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+    clip,
+    collection_not_found,
+)
 from vecinfer.storage.collection import CONFIG_FILE, Collection
-from vecinfer.storage.config_file import sync_file
+from vecinfer.storage.config_file import sync_file, write_atomically
 from vecinfer.storage.optimizer import Optimizer
 from vecinfer.storage.wal import storage_error
 
@@ -31,6 +40,8 @@ COLLECTIONS_DIR = "collections"
 # Deleted collections are renamed here first (atomic), then removed.
 TRASH_DIR = "trash"
 LOCK_FILE = ".lock"
+# Alias name -> collection name, as JSON.
+ALIASES_FILE = "aliases.json"
 # A collection's folder name: file systems allow 255 bytes.
 _MAX_DIRNAME_BYTES = 255
 
@@ -55,6 +66,21 @@ class Catalog:
         self.optimizer = Optimizer()
         for entry in sorted(self.root.iterdir()):
             self._open(entry)
+        self._aliases_file = root / ALIASES_FILE
+        self._aliases: dict[str, str] = self._load_aliases()
+
+    def _load_aliases(self) -> dict[str, str]:
+        if not self._aliases_file.exists():
+            return {}
+        try:
+            aliases = json.loads(self._aliases_file.read_text())
+            if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+                raise ValueError("not an object of alias names to collection names")
+        except ValueError as exc:
+            # Kept as it is for the operator to repair; the collections themselves still serve.
+            log.error("storage: %s does not load (%s); aliases are off until it is repaired", self._aliases_file, exc)
+            return {}
+        return aliases
 
     def _open(self, entry: Path) -> None:
         try:
@@ -88,9 +114,11 @@ class Catalog:
         return sorted([*self._collections, *self.quarantined])
 
     def exists(self, name: str) -> bool:
-        return name in self._collections or name in self.quarantined
+        return name in self._collections or name in self.quarantined or name in self._aliases
 
     def get(self, name: str) -> Collection:
+        """The collection called `name`, or the one the alias `name` points at."""
+        name = self._aliases.get(name, name)
         collection = self._collections.get(name)
         if collection is not None:
             return collection
@@ -114,6 +142,9 @@ class Catalog:
         with self._lock:
             if name in self._collections or name in self.quarantined:
                 raise AlreadyExists(f"Wrong input: Collection `{name}` already exists!")
+            if name in self._aliases:
+                raise AlreadyExists(f"Wrong input: `{name}` is already an alias (of `{self._aliases[name]}`): "
+                                    "delete the alias or choose another name")
             path = self.root / _encode(name)
             try:
                 collection = Collection.create(name, path, config, self._checkpoint_bytes, self.optimizer.schedule)
@@ -138,12 +169,56 @@ class Catalog:
                 with collection.lock:
                     collection.closed = True  # the optimizer drops its work on it
                     collection.wal.close()
+            remaining = {alias: target for alias, target in self._aliases.items() if target != name}
+            if remaining != self._aliases:
+                self._save_aliases(remaining)
             self._trash.mkdir(exist_ok=True)
             target = self._trash / f"{uuid.uuid4().hex}"
             os.rename(path, target)
             sync_file(self.root)
         shutil.rmtree(target, ignore_errors=True)
         return True
+
+    # ------------------------------------------------------------------ aliases
+
+    def aliases(self, collection: str | None = None) -> list[tuple[str, str]]:
+        """(alias, collection) pairs, sorted by alias; only those of `collection` if given."""
+        return sorted((a, c) for a, c in self._aliases.items() if collection is None or c == collection)
+
+    def update_aliases(self, actions: list[AliasAction]) -> None:
+        """Apply every action in order to a copy, then save it in one atomic write: all or nothing."""
+        with self._lock:
+            aliases = dict(self._aliases)
+            for action in actions:
+                if isinstance(action, CreateAlias):
+                    if action.collection not in self._collections and action.collection not in self.quarantined:
+                        raise collection_not_found(action.collection)
+                    self._check_alias_name(action.alias)
+                    aliases[action.alias] = action.collection
+                elif isinstance(action, DeleteAlias):
+                    if aliases.pop(action.alias, None) is None:
+                        raise NotFound(f"Not found: Alias `{clip(action.alias)}` doesn't exist!")
+                elif isinstance(action, RenameAlias):
+                    target = aliases.pop(action.old, None)
+                    if target is None:
+                        raise NotFound(f"Not found: Alias `{clip(action.old)}` doesn't exist!")
+                    self._check_alias_name(action.new)
+                    aliases[action.new] = target
+            self._save_aliases(aliases)
+
+    def _check_alias_name(self, alias: str) -> None:
+        if not alias or not _NAME_RE.match(alias) or alias in (".", ".."):
+            raise InvalidArgument("Wrong input: alias_name is not valid: use 1-255 characters without / \\ : * ? \" < > | "
+                                  "and without control characters")
+        if alias in self._collections or alias in self.quarantined:
+            raise AlreadyExists(f"Wrong input: Collection `{clip(alias)}` already exists!")
+
+    def _save_aliases(self, aliases: dict[str, str]) -> None:
+        try:
+            write_atomically(self._aliases_file, json.dumps(aliases, indent=1, sort_keys=True).encode())
+        except OSError as exc:
+            raise storage_error(exc, "saving the aliases") from None
+        self._aliases = aliases
 
     def close(self) -> None:
         self.optimizer.stop()

@@ -7,9 +7,10 @@ from typing import TypeAlias
 import grpc
 
 from vecinfer.api.grpc.context import request_context
-from vecinfer.api.grpc.convert.collections import config_from, info_to, update_from
+from vecinfer.api.grpc.convert.collections import alias_actions_from, config_from, info_to, update_from
 from vecinfer.api.grpc.errors import grpc_errors
-from vecinfer.service.collections import CollectionOperations
+from vecinfer.domain.results import Answer
+from vecinfer.service.collections import AliasPairs, CollectionOperations
 from vecinfer_proto.qdrant import collections_pb2 as pb
 from vecinfer_proto.qdrant import collections_service_pb2_grpc as pb_grpc
 
@@ -51,9 +52,30 @@ class CollectionsServicer(pb_grpc.CollectionsServicer):
         return response
 
     @grpc_errors
+    async def UpdateAliases(self, request: pb.ChangeAliases, context: Context) -> pb.CollectionOperationResponse:
+        answer = await self.collections.update_aliases(request_context(context), alias_actions_from(request))
+        return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
+
+    @grpc_errors
+    async def ListAliases(self, request: pb.ListAliasesRequest, context: Context) -> pb.ListAliasesResponse:
+        return _aliases_response(await self.collections.aliases(request_context(context)))
+
+    @grpc_errors
+    async def ListCollectionAliases(self, request: pb.ListCollectionAliasesRequest,
+                                    context: Context) -> pb.ListAliasesResponse:
+        return _aliases_response(await self.collections.aliases(request_context(context), request.collection_name))
+
+    @grpc_errors
     async def CollectionExists(self, request: pb.CollectionExistsRequest,
                                context: Context) -> pb.CollectionExistsResponse:
         answer = await self.collections.exists(request_context(context), request.collection_name)
         response = pb.CollectionExistsResponse(time=answer.seconds)
         response.result.exists = answer.result
         return response
+
+
+def _aliases_response(answer: Answer[AliasPairs]) -> pb.ListAliasesResponse:
+    response = pb.ListAliasesResponse(time=answer.seconds)
+    for alias, collection in answer.result:
+        response.aliases.add(alias_name=alias, collection_name=collection)
+    return response

@@ -56,6 +56,21 @@ def add_routes(app: web.Application, collections: CollectionOperations, points: 
                                                  ops.DeleteFieldIndex(request.match_info["field"]), params.wait)
         return envelope(answer, update_result(answer.result))
 
+    async def update_aliases(request: web.Request) -> web.Response:
+        params = req.query_params(request)
+        actions = convert.alias_actions(await req.body(request))
+        answer = await collections.update_aliases(req.context(request, params), actions)
+        return envelope(answer, answer.result)
+
+    async def list_aliases(request: web.Request) -> web.Response:
+        answer = await collections.aliases(req.context(request, req.query_params(request)),
+                                           request.match_info.get("name"))
+        return envelope(answer, {"aliases": [{"alias_name": alias, "collection_name": collection}
+                                             for alias, collection in answer.result]})
+
+    app.router.add_post("/collections/aliases", update_aliases)
+    app.router.add_get("/aliases", list_aliases)
+    app.router.add_get("/collections/{name:[^/]+}/aliases", list_aliases)
     app.router.add_get("/collections", list_collections)
     app.router.add_get("/collections/{name:[^/]+}", get)
     app.router.add_put("/collections/{name:[^/]+}", create)

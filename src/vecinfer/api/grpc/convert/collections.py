@@ -10,12 +10,16 @@ from vecinfer.api.grpc.convert.settings import fill, to_settings
 from vecinfer.api.grpc.convert.values import fill_map, map_to_py
 from vecinfer.domain.collections import (
     FIELD_INDEX_TYPES,
+    AliasAction,
     CollectionConfig,
     CollectionInfo,
     CollectionUpdate,
+    CreateAlias,
+    DeleteAlias,
     DenseVectorParams,
     Distance,
     Modifier,
+    RenameAlias,
     SparseVectorParams,
     VectorUpdate,
     hnsw_with,
@@ -128,6 +132,21 @@ def update_from(msg: cpb.UpdateCollection) -> CollectionUpdate:
         strict_mode=settings.get("strict_mode_config"),
         vectors=vectors or None,
     )
+
+
+def alias_actions_from(msg: cpb.ChangeAliases) -> list[AliasAction]:
+    out: list[AliasAction] = []
+    for i, action in enumerate(msg.actions):
+        kind = action.WhichOneof("action")
+        if kind == "create_alias":
+            out.append(CreateAlias(action.create_alias.collection_name, action.create_alias.alias_name))
+        elif kind == "delete_alias":
+            out.append(DeleteAlias(action.delete_alias.alias_name))
+        elif kind == "rename_alias":
+            out.append(RenameAlias(action.rename_alias.old_alias_name, action.rename_alias.new_alias_name))
+        else:
+            raise InvalidArgument(f"actions[{i}] is empty: set create_alias, delete_alias or rename_alias")
+    return out
 
 
 def field_index_from(msg: pb.CreateFieldIndexCollection) -> tuple[str, dict[str, Any] | None]:

@@ -10,13 +10,17 @@ from vecinfer.api.rest.convert import settings
 from vecinfer.api.rest.json_input import Fields, JsonFormatError, Node
 from vecinfer.domain.collections import (
     FIELD_INDEX_TYPES,
+    AliasAction,
     CollectionConfig,
     CollectionInfo,
     CollectionUpdate,
+    CreateAlias,
+    DeleteAlias,
     DenseVectorParams,
     Distance,
     Modifier,
     PayloadIndexInfo,
+    RenameAlias,
     SparseVectorParams,
     VectorUpdate,
     hnsw_with,
@@ -149,6 +153,26 @@ def collection_update(node: Node) -> CollectionUpdate:
         strict_mode=settings.STRICT_MODE.read(strict_mode) if strict_mode is not None else None,
         vectors=vectors or None,
     )
+
+
+def alias_actions(node: Node) -> list[AliasAction]:
+    """`{"actions": [{"create_alias": {...}} | {"delete_alias": {...}} | {"rename_alias": {...}}]}`."""
+    out: list[AliasAction] = []
+    for action in node.fields({"actions"}, '{"actions": [...]}').require("actions").items():
+        fields = action.fields({"create_alias", "delete_alias", "rename_alias"},
+                               "an alias action {\"create_alias\"|\"delete_alias\"|\"rename_alias\": {...}}")
+        if len(action.value) != 1:
+            action.fail("exactly one of create_alias, delete_alias, rename_alias")
+        if (create := fields.get("create_alias")) is not None:
+            f = create.fields({"collection_name", "alias_name"})
+            out.append(CreateAlias(f.require("collection_name").string(), f.require("alias_name").string()))
+        elif (delete := fields.get("delete_alias")) is not None:
+            out.append(DeleteAlias(delete.fields({"alias_name"}).require("alias_name").string()))
+        else:
+            rename = fields.require("rename_alias")
+            f = rename.fields({"old_alias_name", "new_alias_name"})
+            out.append(RenameAlias(f.require("old_alias_name").string(), f.require("new_alias_name").string()))
+    return out
 
 
 def field_index(node: Node) -> tuple[str, str, dict[str, Any] | None]:
