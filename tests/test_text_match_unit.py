@@ -18,6 +18,7 @@ from vecinfer.storage.text_match import (
     Refusing,
     check_text_index_params,
     matcher_for,
+    normalize_text_index_params,
 )
 
 # The spec's example documents (§3.3).
@@ -228,6 +229,20 @@ def test_params_refused_by_name(params, error, words):
     assert type(caught.value) is error
     for word in words:
         assert word in caught.value.message
+
+
+def test_params_normalized_as_qdrant_returns_them():
+    assert normalize_text_index_params({"type": "text"}) == {"type": "text", "tokenizer": "word"}
+    assert normalize_text_index_params({"type": "text", "lowercase": None, "stopwords": "en",
+                                        "stemmer": {"type": "snowball", "language": "de"}}) == {
+        "type": "text", "tokenizer": "word", "stopwords": "english", "stemmer": {"type": "snowball", "language": "german"}}
+    assert normalize_text_index_params({"type": "text", "tokenizer": "prefix", "stopwords": {
+        "languages": ["fr", "english", "french"], "custom": ["b", "a", "b", "Z"]}})["stopwords"] == {
+        "languages": ["english", "french"], "custom": ["Z", "a", "b"]}
+    assert normalize_text_index_params({"type": "text", "stopwords": {"custom": []}})["stopwords"] == {"custom": []}
+    assert normalize_text_index_params({"type": "text", "stemmer": {"type": "none"}})["stemmer"] == {"type": "none"}
+    with pytest.raises(Unimplemented):
+        normalize_text_index_params({"type": "text", "tokenizer": "code"})
 
 
 def test_an_index_that_cannot_be_honoured_refuses_its_conditions():

@@ -219,6 +219,32 @@ def check_text_index_params(params: Mapping[str, Any]) -> None:
     parse_text_index_params(params)
 
 
+def normalize_text_index_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked parameters as Qdrant keeps and returns them: nulls left out, `tokenizer` always
+    present ("word" by default), language aliases ("en") as full names, stopword languages and
+    custom words as sorted sets (Qdrant's BTreeSet)."""
+    parse_text_index_params(params)
+    out: dict[str, Any] = {"type": "text", "tokenizer": "word"}
+    out.update((k, v) for k, v in params.items() if v is not None)
+    stopwords = out.get("stopwords")
+    if isinstance(stopwords, str):
+        out["stopwords"] = languages.stopword_language(stopwords)
+    elif isinstance(stopwords, Mapping):
+        normal: dict[str, list[str]] = {}
+        if stopwords.get("languages") is not None:
+            normal["languages"] = sorted({str(languages.stopword_language(n)) for n in stopwords["languages"]})
+        if stopwords.get("custom") is not None:
+            normal["custom"] = sorted(set(stopwords["custom"]))
+        out["stopwords"] = normal
+    stemmer = out.get("stemmer")
+    if isinstance(stemmer, Mapping):
+        if stemmer.get("type") == "snowball":
+            out["stemmer"] = {"type": "snowball", "language": languages.stemmer_language(stemmer["language"])}
+        else:
+            out["stemmer"] = {"type": "none"}
+    return out
+
+
 # ---------------------------------------------------------------------------- indexed matching
 
 # Stored strings whose tokens are remembered, per matcher (cleared when full).
