@@ -321,13 +321,8 @@ def test_rest_envelopes_for_refusals(clients, shared_server):
     assert int(headers["Retry-After"]) >= 1
 
 
-# ------------------------------------------------------------------ waiting for the doors
+# ------------------------------------------------------------------ settings the doors pass beside the body
 
-NEEDS_DOORS = pytest.mark.xfail(strict=True, reason="the doors do not pass the request's timeout, count's `exact` "
-                                                    "or quantization oversampling to the service yet")
-
-
-@NEEDS_DOORS
 def test_max_timeout(clients, door):
     client = clients[door]
     name = collection(clients, door, "timeout", max_timeout=5)
@@ -336,7 +331,6 @@ def test_max_timeout(clients, door):
         limit_message(6, 5, "timeout")
 
 
-@NEEDS_DOORS
 def test_count_exact_follows_search_allow_exact(clients, door):
     client = clients[door]
     name = collection(clients, door, "cexact", search_allow_exact=False)
@@ -345,7 +339,6 @@ def test_count_exact_follows_search_allow_exact(clients, door):
         "Bad request: Exact search disabled!. Help: Set exact=false."
 
 
-@NEEDS_DOORS
 def test_search_max_oversampling(clients, door):
     client = clients[door]
     name = collection(clients, door, "oversampling", search_max_oversampling=2.0)

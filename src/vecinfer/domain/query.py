@@ -34,6 +34,8 @@ class SearchParams:
     exact: bool = False
     hnsw_ef: int | None = None
     idf_corpus: Filter | None = None
+    # `quantization.oversampling`: searches are full precision, but strict mode bounds it.
+    oversampling: float | None = None
 
 
 @dataclass

@@ -14,11 +14,14 @@ class RequestContext:
     # Provider keys sent beside the body (gRPC metadata or HTTP headers named `*-api-key`).
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
     deadline: float | None = None  # time.monotonic() value
+    # The request's own `timeout` in seconds (REST parameter, gRPC field), as the client sent it.
+    timeout: int | None = None
 
     @staticmethod
-    def within(door: str, credentials: dict[str, str], seconds: float | None) -> RequestContext:
+    def within(door: str, credentials: dict[str, str], seconds: float | None,
+               timeout: int | None = None) -> RequestContext:
         deadline = time.monotonic() + seconds if seconds is not None else None
-        return RequestContext(door, credentials, deadline)
+        return RequestContext(door, credentials, deadline, timeout)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()

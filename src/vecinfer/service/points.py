@@ -37,9 +37,8 @@ ALL_VECTORS = VectorSelector(enable=True)
 
 def _timeout(ctx: RequestContext) -> int | None:
     """The request's own `timeout` in seconds (the REST parameter, the gRPC field), which strict
-    mode's `max_timeout` bounds; None until the doors pass it on."""
-    timeout = getattr(ctx, "timeout", None)
-    return timeout if isinstance(timeout, int) else None
+    mode's `max_timeout` bounds."""
+    return ctx.timeout
 
 
 class PointOperations:

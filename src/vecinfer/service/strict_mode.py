@@ -374,8 +374,7 @@ class Checker:
         self._search_params(node.params)
 
     def _search_params(self, params: SearchParams) -> None:
-        # Quantization oversampling reaches the core once the doors carry it.
-        check_limit(getattr(params, "oversampling", None), self.strict.search_max_oversampling, "oversampling")
+        check_limit(params.oversampling, self.strict.search_max_oversampling, "oversampling")
         check_limit(params.hnsw_ef, self.strict.search_max_hnsw_ef, "hnsw_ef")
         self._read_filter(params.idf_corpus)
         check_exact(params.exact, self.strict)

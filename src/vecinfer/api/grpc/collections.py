@@ -23,29 +23,29 @@ class CollectionsServicer(pb_grpc.CollectionsServicer):
 
     @grpc_errors
     async def Create(self, request: pb.CreateCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.create(request_context(context), request.collection_name, config_from(request))
+        answer = await self.collections.create(request_context(context, request), request.collection_name, config_from(request))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     async def Update(self, request: pb.UpdateCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.update(request_context(context), request.collection_name, update_from(request))
+        answer = await self.collections.update(request_context(context, request), request.collection_name, update_from(request))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     async def Delete(self, request: pb.DeleteCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.delete(request_context(context), request.collection_name)
+        answer = await self.collections.delete(request_context(context, request), request.collection_name)
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     async def Get(self, request: pb.GetCollectionInfoRequest, context: Context) -> pb.GetCollectionInfoResponse:
-        answer = await self.collections.get(request_context(context), request.collection_name)
+        answer = await self.collections.get(request_context(context, request), request.collection_name)
         response = pb.GetCollectionInfoResponse(time=answer.seconds)
         info_to(answer.result, response.result)
         return response
 
     @grpc_errors
     async def List(self, request: pb.ListCollectionsRequest, context: Context) -> pb.ListCollectionsResponse:
-        answer = await self.collections.list(request_context(context))
+        answer = await self.collections.list(request_context(context, request))
         response = pb.ListCollectionsResponse(time=answer.seconds)
         for name in answer.result:
             response.collections.add(name=name)
@@ -53,22 +53,22 @@ class CollectionsServicer(pb_grpc.CollectionsServicer):
 
     @grpc_errors
     async def UpdateAliases(self, request: pb.ChangeAliases, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.update_aliases(request_context(context), alias_actions_from(request))
+        answer = await self.collections.update_aliases(request_context(context, request), alias_actions_from(request))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     async def ListAliases(self, request: pb.ListAliasesRequest, context: Context) -> pb.ListAliasesResponse:
-        return _aliases_response(await self.collections.aliases(request_context(context)))
+        return _aliases_response(await self.collections.aliases(request_context(context, request)))
 
     @grpc_errors
     async def ListCollectionAliases(self, request: pb.ListCollectionAliasesRequest,
                                     context: Context) -> pb.ListAliasesResponse:
-        return _aliases_response(await self.collections.aliases(request_context(context), request.collection_name))
+        return _aliases_response(await self.collections.aliases(request_context(context, request), request.collection_name))
 
     @grpc_errors
     async def CollectionExists(self, request: pb.CollectionExistsRequest,
                                context: Context) -> pb.CollectionExistsResponse:
-        answer = await self.collections.exists(request_context(context), request.collection_name)
+        answer = await self.collections.exists(request_context(context, request), request.collection_name)
         response = pb.CollectionExistsResponse(time=answer.seconds)
         response.result.exists = answer.result
         return response

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import grpc
+from google.protobuf.message import Message
 
 from vecinfer.service.context import RequestContext, credentials_from
 
 
-def request_context(context: grpc.aio.ServicerContext) -> RequestContext:
+def request_context(context: grpc.aio.ServicerContext, request: Message | None = None) -> RequestContext:
+    """Provider keys from metadata; the deadline is the call's, shortened by the message's own
+    `timeout` field (seconds) where it has one."""
     pairs = [(k, v) for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)]
-    return RequestContext.within("grpc", credentials_from(pairs), context.time_remaining())
+    seconds = context.time_remaining()
+    # Messages without the field (and a 0, proto3's "not set") leave it None.
+    timeout = int(getattr(request, "timeout", 0) or 0) or None
+    if timeout is not None:
+        seconds = timeout if seconds is None else min(seconds, timeout)
+    return RequestContext.within("grpc", credentials_from(pairs), seconds, timeout)

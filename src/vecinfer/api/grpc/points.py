@@ -75,62 +75,62 @@ class PointsServicer(pb_grpc.PointsServicer):
     @grpc_errors
     async def Upsert(self, request: pb.UpsertPoints, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.upsert(
-            request_context(context), request.collection_name, writes.upsert_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.upsert_request(request), _wait(request)))
 
     @grpc_errors
     async def Delete(self, request: pb.DeletePoints, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.delete(
-            request_context(context), request.collection_name, writes.delete_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.delete_request(request), _wait(request)))
 
     @grpc_errors
     async def UpdateVectors(self, request: pb.UpdatePointVectors, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.update_vectors(
-            request_context(context), request.collection_name, writes.update_vectors_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.update_vectors_request(request), _wait(request)))
 
     @grpc_errors
     async def DeleteVectors(self, request: pb.DeletePointVectors, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.delete_vectors(
-            request_context(context), request.collection_name, writes.delete_vectors_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.delete_vectors_request(request), _wait(request)))
 
     @grpc_errors
     async def SetPayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.set_payload(
-            request_context(context), request.collection_name, writes.set_payload_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.set_payload_request(request), _wait(request)))
 
     @grpc_errors
     async def OverwritePayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.overwrite_payload(
-            request_context(context), request.collection_name, writes.overwrite_payload_request(request),
+            request_context(context, request), request.collection_name, writes.overwrite_payload_request(request),
             _wait(request)))
 
     @grpc_errors
     async def DeletePayload(self, request: pb.DeletePayloadPoints, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.delete_payload(
-            request_context(context), request.collection_name, writes.delete_payload_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.delete_payload_request(request), _wait(request)))
 
     @grpc_errors
     async def ClearPayload(self, request: pb.ClearPayloadPoints, context: Context) -> pb.PointsOperationResponse:
         return _operation_response(await self.points.clear_payload(
-            request_context(context), request.collection_name, writes.clear_payload_request(request), _wait(request)))
+            request_context(context, request), request.collection_name, writes.clear_payload_request(request), _wait(request)))
 
     @grpc_errors
     async def CreateFieldIndex(self, request: pb.CreateFieldIndexCollection,
                                context: Context) -> pb.PointsOperationResponse:
         operation = ops.CreateFieldIndex(request.field_name, *field_index_from(request))
         return _operation_response(await self.points.create_field_index(
-            request_context(context), request.collection_name, operation, _wait(request)))
+            request_context(context, request), request.collection_name, operation, _wait(request)))
 
     @grpc_errors
     async def DeleteFieldIndex(self, request: pb.DeleteFieldIndexCollection,
                                context: Context) -> pb.PointsOperationResponse:
         operation = ops.DeleteFieldIndex(request.field_name)
         return _operation_response(await self.points.delete_field_index(
-            request_context(context), request.collection_name, operation, _wait(request)))
+            request_context(context, request), request.collection_name, operation, _wait(request)))
 
     @grpc_errors
     async def UpdateBatch(self, request: pb.UpdateBatchPoints, context: Context) -> pb.UpdateBatchResponse:
         operations = [writes.batch_operation(op, i) for i, op in enumerate(request.operations)]
-        answer = await self.points.update_batch(request_context(context), request.collection_name, operations,
+        answer = await self.points.update_batch(request_context(context, request), request.collection_name, operations,
                                                 _wait(request))
         response = pb.UpdateBatchResponse(time=answer.seconds)
         for result in answer.result:
@@ -143,7 +143,7 @@ class PointsServicer(pb_grpc.PointsServicer):
     @grpc_errors
     async def Get(self, request: pb.GetPoints, context: Context) -> pb.GetResponse:
         ids = [point_id_from(p, "ids") for p in request.ids]
-        answer = await self.points.retrieve(request_context(context), request.collection_name, ids,
+        answer = await self.points.retrieve(request_context(context, request), request.collection_name, ids,
                                             payload_selector(request, "with_payload", default=False),
                                             vector_selector(request))
         response = pb.GetResponse(time=answer.seconds)
@@ -162,7 +162,7 @@ class PointsServicer(pb_grpc.PointsServicer):
             with_payload=payload_selector(request, "with_payload", default=True),
             with_vectors=vector_selector(request),
         )
-        answer = await self.points.scroll(request_context(context), request.collection_name, scroll)
+        answer = await self.points.scroll(request_context(context, request), request.collection_name, scroll)
         response = pb.ScrollResponse(time=answer.seconds)
         for record in answer.result.points:
             _fill_record(record, response.result.add())
@@ -172,14 +172,15 @@ class PointsServicer(pb_grpc.PointsServicer):
 
     @grpc_errors
     async def Count(self, request: pb.CountPoints, context: Context) -> pb.CountResponse:
-        answer = await self.points.count(request_context(context), request.collection_name, optional_filter(request))
+        answer = await self.points.count(request_context(context, request), request.collection_name,
+                                         optional_filter(request), exact=request.exact if request.HasField("exact") else True)
         response = pb.CountResponse(time=answer.seconds)
         response.result.count = answer.result
         return response
 
     @grpc_errors
     async def Query(self, request: pb.QueryPoints, context: Context) -> pb.QueryResponse:
-        answer = await self.points.query(request_context(context), request.collection_name,
+        answer = await self.points.query(request_context(context, request), request.collection_name,
                                          query_request_from(request))
         response = pb.QueryResponse(time=answer.seconds)
         _fill_scored(answer.result, response.result)
@@ -194,7 +195,7 @@ class PointsServicer(pb_grpc.PointsServicer):
                     f"query_points[{i}].collection_name is `{clip(query.collection_name)}`, "
                     f"but the batch is for `{clip(request.collection_name)}`"
                 )
-        answer = await self.points.query_batch(request_context(context), request.collection_name,
+        answer = await self.points.query_batch(request_context(context, request), request.collection_name,
                                                [query_request_from(q) for q in request.query_points])
         response = pb.QueryBatchResponse(time=answer.seconds)
         for scored in answer.result:

@@ -89,10 +89,9 @@ def add_routes(app: web.Application, points: PointOperations) -> None:
         if fields.has("shard_key"):
             raise Unimplemented("`shard_key` (custom sharding)")
         exact = fields.get("exact")
-        if exact is not None:
-            exact.boolean()  # counts are always exact here
         answer = await points.count(req.context(request, params), request.match_info["name"],
-                                    optional_filter(fields.get("filter")))
+                                    optional_filter(fields.get("filter")),
+                                    exact=True if exact is None else exact.boolean())
         return envelope(answer, {"count": answer.result})
 
     async def query(request: web.Request) -> web.Response:

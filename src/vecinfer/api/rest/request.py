@@ -48,7 +48,8 @@ def query_params(request: web.Request) -> QueryParams:
 
 def context(request: web.Request, params: QueryParams) -> RequestContext:
     """Provider keys in headers (`openai-api-key: ...`), and the `timeout` parameter as deadline."""
-    return RequestContext.within("rest", credentials_from(list(request.headers.items())), params.timeout)
+    return RequestContext.within("rest", credentials_from(list(request.headers.items())), params.timeout,
+                                 params.timeout)
 
 
 def _no_constants(name: str) -> None:

@@ -79,6 +79,8 @@ def _params(msg: Any) -> SearchParams:
         exact=p.exact if p.HasField("exact") else False,
         hnsw_ef=p.hnsw_ef if p.HasField("hnsw_ef") else None,
         idf_corpus=optional_filter(p.idf, "corpus") if p.HasField("idf") else None,
+        oversampling=(p.quantization.oversampling
+                      if p.HasField("quantization") and p.quantization.HasField("oversampling") else None),
     )
 
 

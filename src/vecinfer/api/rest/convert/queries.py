@@ -71,9 +71,17 @@ def search_params(node: Node | None) -> SearchParams:
         if enable is not None and enable.boolean():
             raise Unimplemented("ACORN filtered search (`params.acorn`)")
     quantization = fields.get("quantization")
+    oversampling = None
     if quantization is not None:
-        # Collections have no quantization, so these only matter to Qdrant; checked for shape.
-        quantization.fields({"ignore", "rescore", "oversampling"})
+        # Searches are full precision, so these change no answer; checked for shape and bounds.
+        q = quantization.fields({"ignore", "rescore", "oversampling"})
+        for flag in ("ignore", "rescore"):
+            if (node_flag := q.get(flag)) is not None:
+                node_flag.boolean()
+        if (node_oversampling := q.get("oversampling")) is not None:
+            oversampling = node_oversampling.number()
+            if oversampling < 1:
+                node_oversampling.invalid("must be at least 1")
     idf = fields.get("idf")
     corpus = None
     if idf is not None:
@@ -82,6 +90,7 @@ def search_params(node: Node | None) -> SearchParams:
         exact=False if exact is None else exact.boolean(),
         hnsw_ef=None if ef is None else ef.integer(),
         idf_corpus=corpus,
+        oversampling=oversampling,
     )
 
 
