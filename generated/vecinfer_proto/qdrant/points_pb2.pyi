@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from vecinfer_proto.qdrant import collections_pb2 as _collections_pb2
 from vecinfer_proto.qdrant import json_with_int_pb2 as _json_with_int_pb2
 from vecinfer_proto.qdrant import qdrant_common_pb2 as _qdrant_common_pb2
@@ -56,6 +59,16 @@ class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     Asc: _ClassVar[Direction]
     Desc: _ClassVar[Direction]
+
+class Sample(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    Random: _ClassVar[Sample]
+
+class RecommendStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AverageVector: _ClassVar[RecommendStrategy]
+    BestScore: _ClassVar[RecommendStrategy]
+    SumScores: _ClassVar[RecommendStrategy]
 Weak: WriteOrderingType
 Medium: WriteOrderingType
 Strong: WriteOrderingType
@@ -82,6 +95,10 @@ RRF: Fusion
 DBSF: Fusion
 Asc: Direction
 Desc: Direction
+Random: Sample
+AverageVector: RecommendStrategy
+BestScore: RecommendStrategy
+SumScores: RecommendStrategy
 
 class WriteOrdering(_message.Message):
     __slots__ = ("type",)
@@ -414,14 +431,16 @@ class LookupLocation(_message.Message):
     def __init__(self, collection_name: _Optional[str] = ..., vector_name: _Optional[str] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
 
 class StartFrom(_message.Message):
-    __slots__ = ("float", "integer", "datetime")
+    __slots__ = ("float", "integer", "timestamp", "datetime")
     FLOAT_FIELD_NUMBER: _ClassVar[int]
     INTEGER_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     DATETIME_FIELD_NUMBER: _ClassVar[int]
     float: float
     integer: int
+    timestamp: _timestamp_pb2.Timestamp
     datetime: str
-    def __init__(self, float: _Optional[float] = ..., integer: _Optional[int] = ..., datetime: _Optional[str] = ...) -> None: ...
+    def __init__(self, float: _Optional[float] = ..., integer: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., datetime: _Optional[str] = ...) -> None: ...
 
 class OrderBy(_message.Message):
     __slots__ = ("key", "direction", "start_from")
@@ -792,14 +811,32 @@ class Rrf(_message.Message):
     def __init__(self, k: _Optional[int] = ..., weights: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Query(_message.Message):
-    __slots__ = ("nearest", "fusion", "rrf")
+    __slots__ = ("nearest", "recommend", "discover", "context", "order_by", "fusion", "sample", "formula", "nearest_with_mmr", "rrf", "relevance_feedback", "text")
     NEAREST_FIELD_NUMBER: _ClassVar[int]
+    RECOMMEND_FIELD_NUMBER: _ClassVar[int]
+    DISCOVER_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     FUSION_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    FORMULA_FIELD_NUMBER: _ClassVar[int]
+    NEAREST_WITH_MMR_FIELD_NUMBER: _ClassVar[int]
     RRF_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     nearest: VectorInput
+    recommend: RecommendInput
+    discover: DiscoverInput
+    context: ContextInput
+    order_by: OrderBy
     fusion: Fusion
+    sample: Sample
+    formula: Formula
+    nearest_with_mmr: NearestInputWithMmr
     rrf: Rrf
-    def __init__(self, nearest: _Optional[_Union[VectorInput, _Mapping]] = ..., fusion: _Optional[_Union[Fusion, str]] = ..., rrf: _Optional[_Union[Rrf, _Mapping]] = ...) -> None: ...
+    relevance_feedback: RelevanceFeedbackInput
+    text: TextQuery
+    def __init__(self, nearest: _Optional[_Union[VectorInput, _Mapping]] = ..., recommend: _Optional[_Union[RecommendInput, _Mapping]] = ..., discover: _Optional[_Union[DiscoverInput, _Mapping]] = ..., context: _Optional[_Union[ContextInput, _Mapping]] = ..., order_by: _Optional[_Union[OrderBy, _Mapping]] = ..., fusion: _Optional[_Union[Fusion, str]] = ..., sample: _Optional[_Union[Sample, str]] = ..., formula: _Optional[_Union[Formula, _Mapping]] = ..., nearest_with_mmr: _Optional[_Union[NearestInputWithMmr, _Mapping]] = ..., rrf: _Optional[_Union[Rrf, _Mapping]] = ..., relevance_feedback: _Optional[_Union[RelevanceFeedbackInput, _Mapping]] = ..., text: _Optional[_Union[TextQuery, _Mapping]] = ...) -> None: ...
 
 class PrefetchQuery(_message.Message):
     __slots__ = ("prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "lookup_from")
@@ -1057,3 +1094,748 @@ class CountResponse(_message.Message):
     time: float
     usage: Usage
     def __init__(self, result: _Optional[_Union[CountResult, _Mapping]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class RecommendInput(_message.Message):
+    __slots__ = ("positive", "negative", "strategy")
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    positive: _containers.RepeatedCompositeFieldContainer[VectorInput]
+    negative: _containers.RepeatedCompositeFieldContainer[VectorInput]
+    strategy: RecommendStrategy
+    def __init__(self, positive: _Optional[_Iterable[_Union[VectorInput, _Mapping]]] = ..., negative: _Optional[_Iterable[_Union[VectorInput, _Mapping]]] = ..., strategy: _Optional[_Union[RecommendStrategy, str]] = ...) -> None: ...
+
+class DiscoverInput(_message.Message):
+    __slots__ = ("target", "context")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    target: VectorInput
+    context: ContextInput
+    def __init__(self, target: _Optional[_Union[VectorInput, _Mapping]] = ..., context: _Optional[_Union[ContextInput, _Mapping]] = ...) -> None: ...
+
+class ContextInput(_message.Message):
+    __slots__ = ("pairs",)
+    PAIRS_FIELD_NUMBER: _ClassVar[int]
+    pairs: _containers.RepeatedCompositeFieldContainer[ContextInputPair]
+    def __init__(self, pairs: _Optional[_Iterable[_Union[ContextInputPair, _Mapping]]] = ...) -> None: ...
+
+class Formula(_message.Message):
+    __slots__ = ("expression", "defaults")
+    class DefaultsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _json_with_int_pb2.Value
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_json_with_int_pb2.Value, _Mapping]] = ...) -> None: ...
+    EXPRESSION_FIELD_NUMBER: _ClassVar[int]
+    DEFAULTS_FIELD_NUMBER: _ClassVar[int]
+    expression: Expression
+    defaults: _containers.MessageMap[str, _json_with_int_pb2.Value]
+    def __init__(self, expression: _Optional[_Union[Expression, _Mapping]] = ..., defaults: _Optional[_Mapping[str, _json_with_int_pb2.Value]] = ...) -> None: ...
+
+class NearestInputWithMmr(_message.Message):
+    __slots__ = ("nearest", "mmr")
+    NEAREST_FIELD_NUMBER: _ClassVar[int]
+    MMR_FIELD_NUMBER: _ClassVar[int]
+    nearest: VectorInput
+    mmr: Mmr
+    def __init__(self, nearest: _Optional[_Union[VectorInput, _Mapping]] = ..., mmr: _Optional[_Union[Mmr, _Mapping]] = ...) -> None: ...
+
+class RelevanceFeedbackInput(_message.Message):
+    __slots__ = ("target", "feedback", "strategy")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    target: VectorInput
+    feedback: _containers.RepeatedCompositeFieldContainer[FeedbackItem]
+    strategy: FeedbackStrategy
+    def __init__(self, target: _Optional[_Union[VectorInput, _Mapping]] = ..., feedback: _Optional[_Iterable[_Union[FeedbackItem, _Mapping]]] = ..., strategy: _Optional[_Union[FeedbackStrategy, _Mapping]] = ...) -> None: ...
+
+class TextQuery(_message.Message):
+    __slots__ = ("query", "bm25")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    BM25_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    bm25: Bm25Params
+    def __init__(self, query: _Optional[str] = ..., bm25: _Optional[_Union[Bm25Params, _Mapping]] = ...) -> None: ...
+
+class QueryPointGroups(_message.Message):
+    __slots__ = ("collection_name", "prefetch", "query", "using", "filter", "params", "score_threshold", "with_payload", "with_vectors", "lookup_from", "limit", "group_size", "group_by", "read_consistency", "with_lookup", "timeout", "shard_key_selector")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    PREFETCH_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    USING_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    LOOKUP_FROM_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    WITH_LOOKUP_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    prefetch: _containers.RepeatedCompositeFieldContainer[PrefetchQuery]
+    query: Query
+    using: str
+    filter: _qdrant_common_pb2.Filter
+    params: SearchParams
+    score_threshold: float
+    with_payload: WithPayloadSelector
+    with_vectors: WithVectorsSelector
+    lookup_from: LookupLocation
+    limit: int
+    group_size: int
+    group_by: str
+    read_consistency: ReadConsistency
+    with_lookup: WithLookup
+    timeout: int
+    shard_key_selector: ShardKeySelector
+    def __init__(self, collection_name: _Optional[str] = ..., prefetch: _Optional[_Iterable[_Union[PrefetchQuery, _Mapping]]] = ..., query: _Optional[_Union[Query, _Mapping]] = ..., using: _Optional[str] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., params: _Optional[_Union[SearchParams, _Mapping]] = ..., score_threshold: _Optional[float] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ..., lookup_from: _Optional[_Union[LookupLocation, _Mapping]] = ..., limit: _Optional[int] = ..., group_size: _Optional[int] = ..., group_by: _Optional[str] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., with_lookup: _Optional[_Union[WithLookup, _Mapping]] = ..., timeout: _Optional[int] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
+
+class QueryGroupsResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: GroupsResult
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Union[GroupsResult, _Mapping]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class FacetCounts(_message.Message):
+    __slots__ = ("collection_name", "key", "filter", "limit", "exact", "timeout", "read_consistency", "shard_key_selector")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    EXACT_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    key: str
+    filter: _qdrant_common_pb2.Filter
+    limit: int
+    exact: bool
+    timeout: int
+    read_consistency: ReadConsistency
+    shard_key_selector: ShardKeySelector
+    def __init__(self, collection_name: _Optional[str] = ..., key: _Optional[str] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., exact: _Optional[bool] = ..., timeout: _Optional[int] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
+
+class FacetResponse(_message.Message):
+    __slots__ = ("hits", "time", "usage")
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[FacetHit]
+    time: float
+    usage: Usage
+    def __init__(self, hits: _Optional[_Iterable[_Union[FacetHit, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class SearchMatrixPoints(_message.Message):
+    __slots__ = ("collection_name", "filter", "sample", "limit", "using", "timeout", "read_consistency", "shard_key_selector")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    USING_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    filter: _qdrant_common_pb2.Filter
+    sample: int
+    limit: int
+    using: str
+    timeout: int
+    read_consistency: ReadConsistency
+    shard_key_selector: ShardKeySelector
+    def __init__(self, collection_name: _Optional[str] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., sample: _Optional[int] = ..., limit: _Optional[int] = ..., using: _Optional[str] = ..., timeout: _Optional[int] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
+
+class SearchMatrixPairsResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: SearchMatrixPairs
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Union[SearchMatrixPairs, _Mapping]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class SearchMatrixOffsetsResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: SearchMatrixOffsets
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Union[SearchMatrixOffsets, _Mapping]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class SearchPoints(_message.Message):
+    __slots__ = ("collection_name", "vector", "filter", "limit", "with_payload", "params", "score_threshold", "offset", "vector_name", "with_vectors", "read_consistency", "timeout", "shard_key_selector", "sparse_indices")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    SPARSE_INDICES_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    vector: _containers.RepeatedScalarFieldContainer[float]
+    filter: _qdrant_common_pb2.Filter
+    limit: int
+    with_payload: WithPayloadSelector
+    params: SearchParams
+    score_threshold: float
+    offset: int
+    vector_name: str
+    with_vectors: WithVectorsSelector
+    read_consistency: ReadConsistency
+    timeout: int
+    shard_key_selector: ShardKeySelector
+    sparse_indices: SparseIndices
+    def __init__(self, collection_name: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., params: _Optional[_Union[SearchParams, _Mapping]] = ..., score_threshold: _Optional[float] = ..., offset: _Optional[int] = ..., vector_name: _Optional[str] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., timeout: _Optional[int] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ..., sparse_indices: _Optional[_Union[SparseIndices, _Mapping]] = ...) -> None: ...
+
+class SearchBatchPoints(_message.Message):
+    __slots__ = ("collection_name", "search_points", "read_consistency", "timeout")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_POINTS_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    search_points: _containers.RepeatedCompositeFieldContainer[SearchPoints]
+    read_consistency: ReadConsistency
+    timeout: int
+    def __init__(self, collection_name: _Optional[str] = ..., search_points: _Optional[_Iterable[_Union[SearchPoints, _Mapping]]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., timeout: _Optional[int] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ScoredPoint]
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Iterable[_Union[ScoredPoint, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class SearchBatchResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[BatchResult]
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Iterable[_Union[BatchResult, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class SearchPointGroups(_message.Message):
+    __slots__ = ("collection_name", "vector", "filter", "limit", "with_payload", "params", "score_threshold", "vector_name", "with_vectors", "group_by", "group_size", "read_consistency", "with_lookup", "timeout", "shard_key_selector", "sparse_indices")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    WITH_LOOKUP_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    SPARSE_INDICES_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    vector: _containers.RepeatedScalarFieldContainer[float]
+    filter: _qdrant_common_pb2.Filter
+    limit: int
+    with_payload: WithPayloadSelector
+    params: SearchParams
+    score_threshold: float
+    vector_name: str
+    with_vectors: WithVectorsSelector
+    group_by: str
+    group_size: int
+    read_consistency: ReadConsistency
+    with_lookup: WithLookup
+    timeout: int
+    shard_key_selector: ShardKeySelector
+    sparse_indices: SparseIndices
+    def __init__(self, collection_name: _Optional[str] = ..., vector: _Optional[_Iterable[float]] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., params: _Optional[_Union[SearchParams, _Mapping]] = ..., score_threshold: _Optional[float] = ..., vector_name: _Optional[str] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ..., group_by: _Optional[str] = ..., group_size: _Optional[int] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., with_lookup: _Optional[_Union[WithLookup, _Mapping]] = ..., timeout: _Optional[int] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ..., sparse_indices: _Optional[_Union[SparseIndices, _Mapping]] = ...) -> None: ...
+
+class SearchGroupsResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: GroupsResult
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Union[GroupsResult, _Mapping]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class RecommendPoints(_message.Message):
+    __slots__ = ("collection_name", "positive", "negative", "filter", "limit", "with_payload", "params", "score_threshold", "offset", "using", "with_vectors", "lookup_from", "read_consistency", "strategy", "positive_vectors", "negative_vectors", "timeout", "shard_key_selector")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    USING_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    LOOKUP_FROM_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    positive: _containers.RepeatedCompositeFieldContainer[_qdrant_common_pb2.PointId]
+    negative: _containers.RepeatedCompositeFieldContainer[_qdrant_common_pb2.PointId]
+    filter: _qdrant_common_pb2.Filter
+    limit: int
+    with_payload: WithPayloadSelector
+    params: SearchParams
+    score_threshold: float
+    offset: int
+    using: str
+    with_vectors: WithVectorsSelector
+    lookup_from: LookupLocation
+    read_consistency: ReadConsistency
+    strategy: RecommendStrategy
+    positive_vectors: _containers.RepeatedCompositeFieldContainer[Vector]
+    negative_vectors: _containers.RepeatedCompositeFieldContainer[Vector]
+    timeout: int
+    shard_key_selector: ShardKeySelector
+    def __init__(self, collection_name: _Optional[str] = ..., positive: _Optional[_Iterable[_Union[_qdrant_common_pb2.PointId, _Mapping]]] = ..., negative: _Optional[_Iterable[_Union[_qdrant_common_pb2.PointId, _Mapping]]] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., params: _Optional[_Union[SearchParams, _Mapping]] = ..., score_threshold: _Optional[float] = ..., offset: _Optional[int] = ..., using: _Optional[str] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ..., lookup_from: _Optional[_Union[LookupLocation, _Mapping]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., strategy: _Optional[_Union[RecommendStrategy, str]] = ..., positive_vectors: _Optional[_Iterable[_Union[Vector, _Mapping]]] = ..., negative_vectors: _Optional[_Iterable[_Union[Vector, _Mapping]]] = ..., timeout: _Optional[int] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
+
+class RecommendBatchPoints(_message.Message):
+    __slots__ = ("collection_name", "recommend_points", "read_consistency", "timeout")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    RECOMMEND_POINTS_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    recommend_points: _containers.RepeatedCompositeFieldContainer[RecommendPoints]
+    read_consistency: ReadConsistency
+    timeout: int
+    def __init__(self, collection_name: _Optional[str] = ..., recommend_points: _Optional[_Iterable[_Union[RecommendPoints, _Mapping]]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., timeout: _Optional[int] = ...) -> None: ...
+
+class RecommendResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ScoredPoint]
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Iterable[_Union[ScoredPoint, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class RecommendBatchResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[BatchResult]
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Iterable[_Union[BatchResult, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class RecommendPointGroups(_message.Message):
+    __slots__ = ("collection_name", "positive", "negative", "filter", "limit", "with_payload", "params", "score_threshold", "using", "with_vectors", "lookup_from", "group_by", "group_size", "read_consistency", "with_lookup", "strategy", "positive_vectors", "negative_vectors", "timeout", "shard_key_selector")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    USING_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    LOOKUP_FROM_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    WITH_LOOKUP_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    positive: _containers.RepeatedCompositeFieldContainer[_qdrant_common_pb2.PointId]
+    negative: _containers.RepeatedCompositeFieldContainer[_qdrant_common_pb2.PointId]
+    filter: _qdrant_common_pb2.Filter
+    limit: int
+    with_payload: WithPayloadSelector
+    params: SearchParams
+    score_threshold: float
+    using: str
+    with_vectors: WithVectorsSelector
+    lookup_from: LookupLocation
+    group_by: str
+    group_size: int
+    read_consistency: ReadConsistency
+    with_lookup: WithLookup
+    strategy: RecommendStrategy
+    positive_vectors: _containers.RepeatedCompositeFieldContainer[Vector]
+    negative_vectors: _containers.RepeatedCompositeFieldContainer[Vector]
+    timeout: int
+    shard_key_selector: ShardKeySelector
+    def __init__(self, collection_name: _Optional[str] = ..., positive: _Optional[_Iterable[_Union[_qdrant_common_pb2.PointId, _Mapping]]] = ..., negative: _Optional[_Iterable[_Union[_qdrant_common_pb2.PointId, _Mapping]]] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., params: _Optional[_Union[SearchParams, _Mapping]] = ..., score_threshold: _Optional[float] = ..., using: _Optional[str] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ..., lookup_from: _Optional[_Union[LookupLocation, _Mapping]] = ..., group_by: _Optional[str] = ..., group_size: _Optional[int] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., with_lookup: _Optional[_Union[WithLookup, _Mapping]] = ..., strategy: _Optional[_Union[RecommendStrategy, str]] = ..., positive_vectors: _Optional[_Iterable[_Union[Vector, _Mapping]]] = ..., negative_vectors: _Optional[_Iterable[_Union[Vector, _Mapping]]] = ..., timeout: _Optional[int] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
+
+class RecommendGroupsResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: GroupsResult
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Union[GroupsResult, _Mapping]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class DiscoverPoints(_message.Message):
+    __slots__ = ("collection_name", "target", "context", "filter", "limit", "with_payload", "params", "offset", "using", "with_vectors", "lookup_from", "read_consistency", "timeout", "shard_key_selector")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    USING_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    LOOKUP_FROM_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHARD_KEY_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    target: TargetVector
+    context: _containers.RepeatedCompositeFieldContainer[ContextExamplePair]
+    filter: _qdrant_common_pb2.Filter
+    limit: int
+    with_payload: WithPayloadSelector
+    params: SearchParams
+    offset: int
+    using: str
+    with_vectors: WithVectorsSelector
+    lookup_from: LookupLocation
+    read_consistency: ReadConsistency
+    timeout: int
+    shard_key_selector: ShardKeySelector
+    def __init__(self, collection_name: _Optional[str] = ..., target: _Optional[_Union[TargetVector, _Mapping]] = ..., context: _Optional[_Iterable[_Union[ContextExamplePair, _Mapping]]] = ..., filter: _Optional[_Union[_qdrant_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., params: _Optional[_Union[SearchParams, _Mapping]] = ..., offset: _Optional[int] = ..., using: _Optional[str] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ..., lookup_from: _Optional[_Union[LookupLocation, _Mapping]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., timeout: _Optional[int] = ..., shard_key_selector: _Optional[_Union[ShardKeySelector, _Mapping]] = ...) -> None: ...
+
+class DiscoverBatchPoints(_message.Message):
+    __slots__ = ("collection_name", "discover_points", "read_consistency", "timeout")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    DISCOVER_POINTS_FIELD_NUMBER: _ClassVar[int]
+    READ_CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    discover_points: _containers.RepeatedCompositeFieldContainer[DiscoverPoints]
+    read_consistency: ReadConsistency
+    timeout: int
+    def __init__(self, collection_name: _Optional[str] = ..., discover_points: _Optional[_Iterable[_Union[DiscoverPoints, _Mapping]]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., timeout: _Optional[int] = ...) -> None: ...
+
+class DiscoverResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[ScoredPoint]
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Iterable[_Union[ScoredPoint, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class DiscoverBatchResponse(_message.Message):
+    __slots__ = ("result", "time", "usage")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    result: _containers.RepeatedCompositeFieldContainer[BatchResult]
+    time: float
+    usage: Usage
+    def __init__(self, result: _Optional[_Iterable[_Union[BatchResult, _Mapping]]] = ..., time: _Optional[float] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+
+class ContextInputPair(_message.Message):
+    __slots__ = ("positive", "negative")
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    positive: VectorInput
+    negative: VectorInput
+    def __init__(self, positive: _Optional[_Union[VectorInput, _Mapping]] = ..., negative: _Optional[_Union[VectorInput, _Mapping]] = ...) -> None: ...
+
+class Expression(_message.Message):
+    __slots__ = ("constant", "variable", "condition", "geo_distance", "datetime", "datetime_key", "mult", "sum", "div", "neg", "abs", "sqrt", "pow", "exp", "log10", "ln", "exp_decay", "gauss_decay", "lin_decay", "acosh", "max", "min")
+    CONSTANT_FIELD_NUMBER: _ClassVar[int]
+    VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    GEO_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    DATETIME_FIELD_NUMBER: _ClassVar[int]
+    DATETIME_KEY_FIELD_NUMBER: _ClassVar[int]
+    MULT_FIELD_NUMBER: _ClassVar[int]
+    SUM_FIELD_NUMBER: _ClassVar[int]
+    DIV_FIELD_NUMBER: _ClassVar[int]
+    NEG_FIELD_NUMBER: _ClassVar[int]
+    ABS_FIELD_NUMBER: _ClassVar[int]
+    SQRT_FIELD_NUMBER: _ClassVar[int]
+    POW_FIELD_NUMBER: _ClassVar[int]
+    EXP_FIELD_NUMBER: _ClassVar[int]
+    LOG10_FIELD_NUMBER: _ClassVar[int]
+    LN_FIELD_NUMBER: _ClassVar[int]
+    EXP_DECAY_FIELD_NUMBER: _ClassVar[int]
+    GAUSS_DECAY_FIELD_NUMBER: _ClassVar[int]
+    LIN_DECAY_FIELD_NUMBER: _ClassVar[int]
+    ACOSH_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    constant: float
+    variable: str
+    condition: _qdrant_common_pb2.Condition
+    geo_distance: GeoDistance
+    datetime: str
+    datetime_key: str
+    mult: MultExpression
+    sum: SumExpression
+    div: DivExpression
+    neg: Expression
+    abs: Expression
+    sqrt: Expression
+    pow: PowExpression
+    exp: Expression
+    log10: Expression
+    ln: Expression
+    exp_decay: DecayParamsExpression
+    gauss_decay: DecayParamsExpression
+    lin_decay: DecayParamsExpression
+    acosh: Expression
+    max: MaxExpression
+    min: MinExpression
+    def __init__(self, constant: _Optional[float] = ..., variable: _Optional[str] = ..., condition: _Optional[_Union[_qdrant_common_pb2.Condition, _Mapping]] = ..., geo_distance: _Optional[_Union[GeoDistance, _Mapping]] = ..., datetime: _Optional[str] = ..., datetime_key: _Optional[str] = ..., mult: _Optional[_Union[MultExpression, _Mapping]] = ..., sum: _Optional[_Union[SumExpression, _Mapping]] = ..., div: _Optional[_Union[DivExpression, _Mapping]] = ..., neg: _Optional[_Union[Expression, _Mapping]] = ..., abs: _Optional[_Union[Expression, _Mapping]] = ..., sqrt: _Optional[_Union[Expression, _Mapping]] = ..., pow: _Optional[_Union[PowExpression, _Mapping]] = ..., exp: _Optional[_Union[Expression, _Mapping]] = ..., log10: _Optional[_Union[Expression, _Mapping]] = ..., ln: _Optional[_Union[Expression, _Mapping]] = ..., exp_decay: _Optional[_Union[DecayParamsExpression, _Mapping]] = ..., gauss_decay: _Optional[_Union[DecayParamsExpression, _Mapping]] = ..., lin_decay: _Optional[_Union[DecayParamsExpression, _Mapping]] = ..., acosh: _Optional[_Union[Expression, _Mapping]] = ..., max: _Optional[_Union[MaxExpression, _Mapping]] = ..., min: _Optional[_Union[MinExpression, _Mapping]] = ...) -> None: ...
+
+class Mmr(_message.Message):
+    __slots__ = ("diversity", "candidates_limit")
+    DIVERSITY_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    diversity: float
+    candidates_limit: int
+    def __init__(self, diversity: _Optional[float] = ..., candidates_limit: _Optional[int] = ...) -> None: ...
+
+class FeedbackItem(_message.Message):
+    __slots__ = ("example", "score")
+    EXAMPLE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    example: VectorInput
+    score: float
+    def __init__(self, example: _Optional[_Union[VectorInput, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class FeedbackStrategy(_message.Message):
+    __slots__ = ("naive",)
+    NAIVE_FIELD_NUMBER: _ClassVar[int]
+    naive: NaiveFeedbackStrategy
+    def __init__(self, naive: _Optional[_Union[NaiveFeedbackStrategy, _Mapping]] = ...) -> None: ...
+
+class Bm25Params(_message.Message):
+    __slots__ = ("k", "b")
+    K_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    k: float
+    b: float
+    def __init__(self, k: _Optional[float] = ..., b: _Optional[float] = ...) -> None: ...
+
+class WithLookup(_message.Message):
+    __slots__ = ("collection", "with_payload", "with_vectors")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    WITH_PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    WITH_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    with_payload: WithPayloadSelector
+    with_vectors: WithVectorsSelector
+    def __init__(self, collection: _Optional[str] = ..., with_payload: _Optional[_Union[WithPayloadSelector, _Mapping]] = ..., with_vectors: _Optional[_Union[WithVectorsSelector, _Mapping]] = ...) -> None: ...
+
+class GroupsResult(_message.Message):
+    __slots__ = ("groups",)
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[PointGroup]
+    def __init__(self, groups: _Optional[_Iterable[_Union[PointGroup, _Mapping]]] = ...) -> None: ...
+
+class FacetHit(_message.Message):
+    __slots__ = ("value", "count")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    value: FacetValue
+    count: int
+    def __init__(self, value: _Optional[_Union[FacetValue, _Mapping]] = ..., count: _Optional[int] = ...) -> None: ...
+
+class SearchMatrixPairs(_message.Message):
+    __slots__ = ("pairs",)
+    PAIRS_FIELD_NUMBER: _ClassVar[int]
+    pairs: _containers.RepeatedCompositeFieldContainer[SearchMatrixPair]
+    def __init__(self, pairs: _Optional[_Iterable[_Union[SearchMatrixPair, _Mapping]]] = ...) -> None: ...
+
+class SearchMatrixOffsets(_message.Message):
+    __slots__ = ("offsets_row", "offsets_col", "scores", "ids")
+    OFFSETS_ROW_FIELD_NUMBER: _ClassVar[int]
+    OFFSETS_COL_FIELD_NUMBER: _ClassVar[int]
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    offsets_row: _containers.RepeatedScalarFieldContainer[int]
+    offsets_col: _containers.RepeatedScalarFieldContainer[int]
+    scores: _containers.RepeatedScalarFieldContainer[float]
+    ids: _containers.RepeatedCompositeFieldContainer[_qdrant_common_pb2.PointId]
+    def __init__(self, offsets_row: _Optional[_Iterable[int]] = ..., offsets_col: _Optional[_Iterable[int]] = ..., scores: _Optional[_Iterable[float]] = ..., ids: _Optional[_Iterable[_Union[_qdrant_common_pb2.PointId, _Mapping]]] = ...) -> None: ...
+
+class TargetVector(_message.Message):
+    __slots__ = ("single",)
+    SINGLE_FIELD_NUMBER: _ClassVar[int]
+    single: VectorExample
+    def __init__(self, single: _Optional[_Union[VectorExample, _Mapping]] = ...) -> None: ...
+
+class ContextExamplePair(_message.Message):
+    __slots__ = ("positive", "negative")
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    positive: VectorExample
+    negative: VectorExample
+    def __init__(self, positive: _Optional[_Union[VectorExample, _Mapping]] = ..., negative: _Optional[_Union[VectorExample, _Mapping]] = ...) -> None: ...
+
+class GeoDistance(_message.Message):
+    __slots__ = ("origin", "to")
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    origin: _qdrant_common_pb2.GeoPoint
+    to: str
+    def __init__(self, origin: _Optional[_Union[_qdrant_common_pb2.GeoPoint, _Mapping]] = ..., to: _Optional[str] = ...) -> None: ...
+
+class MultExpression(_message.Message):
+    __slots__ = ("mult",)
+    MULT_FIELD_NUMBER: _ClassVar[int]
+    mult: _containers.RepeatedCompositeFieldContainer[Expression]
+    def __init__(self, mult: _Optional[_Iterable[_Union[Expression, _Mapping]]] = ...) -> None: ...
+
+class SumExpression(_message.Message):
+    __slots__ = ("sum",)
+    SUM_FIELD_NUMBER: _ClassVar[int]
+    sum: _containers.RepeatedCompositeFieldContainer[Expression]
+    def __init__(self, sum: _Optional[_Iterable[_Union[Expression, _Mapping]]] = ...) -> None: ...
+
+class DivExpression(_message.Message):
+    __slots__ = ("left", "right", "by_zero_default")
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    RIGHT_FIELD_NUMBER: _ClassVar[int]
+    BY_ZERO_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    left: Expression
+    right: Expression
+    by_zero_default: float
+    def __init__(self, left: _Optional[_Union[Expression, _Mapping]] = ..., right: _Optional[_Union[Expression, _Mapping]] = ..., by_zero_default: _Optional[float] = ...) -> None: ...
+
+class PowExpression(_message.Message):
+    __slots__ = ("base", "exponent")
+    BASE_FIELD_NUMBER: _ClassVar[int]
+    EXPONENT_FIELD_NUMBER: _ClassVar[int]
+    base: Expression
+    exponent: Expression
+    def __init__(self, base: _Optional[_Union[Expression, _Mapping]] = ..., exponent: _Optional[_Union[Expression, _Mapping]] = ...) -> None: ...
+
+class DecayParamsExpression(_message.Message):
+    __slots__ = ("x", "target", "scale", "midpoint")
+    X_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    MIDPOINT_FIELD_NUMBER: _ClassVar[int]
+    x: Expression
+    target: Expression
+    scale: float
+    midpoint: float
+    def __init__(self, x: _Optional[_Union[Expression, _Mapping]] = ..., target: _Optional[_Union[Expression, _Mapping]] = ..., scale: _Optional[float] = ..., midpoint: _Optional[float] = ...) -> None: ...
+
+class MaxExpression(_message.Message):
+    __slots__ = ("max",)
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    max: _containers.RepeatedCompositeFieldContainer[Expression]
+    def __init__(self, max: _Optional[_Iterable[_Union[Expression, _Mapping]]] = ...) -> None: ...
+
+class MinExpression(_message.Message):
+    __slots__ = ("min",)
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    min: _containers.RepeatedCompositeFieldContainer[Expression]
+    def __init__(self, min: _Optional[_Iterable[_Union[Expression, _Mapping]]] = ...) -> None: ...
+
+class NaiveFeedbackStrategy(_message.Message):
+    __slots__ = ("a", "b", "c")
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    C_FIELD_NUMBER: _ClassVar[int]
+    a: float
+    b: float
+    c: float
+    def __init__(self, a: _Optional[float] = ..., b: _Optional[float] = ..., c: _Optional[float] = ...) -> None: ...
+
+class PointGroup(_message.Message):
+    __slots__ = ("id", "hits", "lookup")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    LOOKUP_FIELD_NUMBER: _ClassVar[int]
+    id: GroupId
+    hits: _containers.RepeatedCompositeFieldContainer[ScoredPoint]
+    lookup: RetrievedPoint
+    def __init__(self, id: _Optional[_Union[GroupId, _Mapping]] = ..., hits: _Optional[_Iterable[_Union[ScoredPoint, _Mapping]]] = ..., lookup: _Optional[_Union[RetrievedPoint, _Mapping]] = ...) -> None: ...
+
+class FacetValue(_message.Message):
+    __slots__ = ("string_value", "integer_value", "bool_value")
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    string_value: str
+    integer_value: int
+    bool_value: bool
+    def __init__(self, string_value: _Optional[str] = ..., integer_value: _Optional[int] = ..., bool_value: _Optional[bool] = ...) -> None: ...
+
+class SearchMatrixPair(_message.Message):
+    __slots__ = ("a", "b", "score")
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    a: _qdrant_common_pb2.PointId
+    b: _qdrant_common_pb2.PointId
+    score: float
+    def __init__(self, a: _Optional[_Union[_qdrant_common_pb2.PointId, _Mapping]] = ..., b: _Optional[_Union[_qdrant_common_pb2.PointId, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class VectorExample(_message.Message):
+    __slots__ = ("id", "vector")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    id: _qdrant_common_pb2.PointId
+    vector: Vector
+    def __init__(self, id: _Optional[_Union[_qdrant_common_pb2.PointId, _Mapping]] = ..., vector: _Optional[_Union[Vector, _Mapping]] = ...) -> None: ...
+
+class GroupId(_message.Message):
+    __slots__ = ("unsigned_value", "integer_value", "string_value")
+    UNSIGNED_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    unsigned_value: int
+    integer_value: int
+    string_value: str
+    def __init__(self, unsigned_value: _Optional[int] = ..., integer_value: _Optional[int] = ..., string_value: _Optional[str] = ...) -> None: ...

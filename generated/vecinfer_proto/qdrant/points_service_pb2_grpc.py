@@ -114,6 +114,66 @@ class PointsStub:
                 request_serializer=qdrant_dot_points__pb2.UpdateBatchPoints.SerializeToString,
                 response_deserializer=qdrant_dot_points__pb2.UpdateBatchResponse.FromString,
                 _registered_method=True)
+        self.QueryGroups = channel.unary_unary(
+                '/qdrant.Points/QueryGroups',
+                request_serializer=qdrant_dot_points__pb2.QueryPointGroups.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.QueryGroupsResponse.FromString,
+                _registered_method=True)
+        self.Facet = channel.unary_unary(
+                '/qdrant.Points/Facet',
+                request_serializer=qdrant_dot_points__pb2.FacetCounts.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.FacetResponse.FromString,
+                _registered_method=True)
+        self.SearchMatrixPairs = channel.unary_unary(
+                '/qdrant.Points/SearchMatrixPairs',
+                request_serializer=qdrant_dot_points__pb2.SearchMatrixPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.SearchMatrixPairsResponse.FromString,
+                _registered_method=True)
+        self.SearchMatrixOffsets = channel.unary_unary(
+                '/qdrant.Points/SearchMatrixOffsets',
+                request_serializer=qdrant_dot_points__pb2.SearchMatrixPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.SearchMatrixOffsetsResponse.FromString,
+                _registered_method=True)
+        self.Search = channel.unary_unary(
+                '/qdrant.Points/Search',
+                request_serializer=qdrant_dot_points__pb2.SearchPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.SearchResponse.FromString,
+                _registered_method=True)
+        self.SearchBatch = channel.unary_unary(
+                '/qdrant.Points/SearchBatch',
+                request_serializer=qdrant_dot_points__pb2.SearchBatchPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.SearchBatchResponse.FromString,
+                _registered_method=True)
+        self.SearchGroups = channel.unary_unary(
+                '/qdrant.Points/SearchGroups',
+                request_serializer=qdrant_dot_points__pb2.SearchPointGroups.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.SearchGroupsResponse.FromString,
+                _registered_method=True)
+        self.Recommend = channel.unary_unary(
+                '/qdrant.Points/Recommend',
+                request_serializer=qdrant_dot_points__pb2.RecommendPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.RecommendResponse.FromString,
+                _registered_method=True)
+        self.RecommendBatch = channel.unary_unary(
+                '/qdrant.Points/RecommendBatch',
+                request_serializer=qdrant_dot_points__pb2.RecommendBatchPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.RecommendBatchResponse.FromString,
+                _registered_method=True)
+        self.RecommendGroups = channel.unary_unary(
+                '/qdrant.Points/RecommendGroups',
+                request_serializer=qdrant_dot_points__pb2.RecommendPointGroups.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.RecommendGroupsResponse.FromString,
+                _registered_method=True)
+        self.Discover = channel.unary_unary(
+                '/qdrant.Points/Discover',
+                request_serializer=qdrant_dot_points__pb2.DiscoverPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.DiscoverResponse.FromString,
+                _registered_method=True)
+        self.DiscoverBatch = channel.unary_unary(
+                '/qdrant.Points/DiscoverBatch',
+                request_serializer=qdrant_dot_points__pb2.DiscoverBatchPoints.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.DiscoverBatchResponse.FromString,
+                _registered_method=True)
 
 
 class PointsServicer:
@@ -215,6 +275,79 @@ class PointsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueryGroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Facet(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchMatrixPairs(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchMatrixOffsets(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Search(self, request, context):
+        """The legacy family, mapped onto the Query machinery.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchGroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Recommend(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecommendBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecommendGroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Discover(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiscoverBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PointsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -297,6 +430,66 @@ def add_PointsServicer_to_server(servicer, server):
                     servicer.UpdateBatch,
                     request_deserializer=qdrant_dot_points__pb2.UpdateBatchPoints.FromString,
                     response_serializer=qdrant_dot_points__pb2.UpdateBatchResponse.SerializeToString,
+            ),
+            'QueryGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryGroups,
+                    request_deserializer=qdrant_dot_points__pb2.QueryPointGroups.FromString,
+                    response_serializer=qdrant_dot_points__pb2.QueryGroupsResponse.SerializeToString,
+            ),
+            'Facet': grpc.unary_unary_rpc_method_handler(
+                    servicer.Facet,
+                    request_deserializer=qdrant_dot_points__pb2.FacetCounts.FromString,
+                    response_serializer=qdrant_dot_points__pb2.FacetResponse.SerializeToString,
+            ),
+            'SearchMatrixPairs': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchMatrixPairs,
+                    request_deserializer=qdrant_dot_points__pb2.SearchMatrixPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.SearchMatrixPairsResponse.SerializeToString,
+            ),
+            'SearchMatrixOffsets': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchMatrixOffsets,
+                    request_deserializer=qdrant_dot_points__pb2.SearchMatrixPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.SearchMatrixOffsetsResponse.SerializeToString,
+            ),
+            'Search': grpc.unary_unary_rpc_method_handler(
+                    servicer.Search,
+                    request_deserializer=qdrant_dot_points__pb2.SearchPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.SearchResponse.SerializeToString,
+            ),
+            'SearchBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchBatch,
+                    request_deserializer=qdrant_dot_points__pb2.SearchBatchPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.SearchBatchResponse.SerializeToString,
+            ),
+            'SearchGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchGroups,
+                    request_deserializer=qdrant_dot_points__pb2.SearchPointGroups.FromString,
+                    response_serializer=qdrant_dot_points__pb2.SearchGroupsResponse.SerializeToString,
+            ),
+            'Recommend': grpc.unary_unary_rpc_method_handler(
+                    servicer.Recommend,
+                    request_deserializer=qdrant_dot_points__pb2.RecommendPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.RecommendResponse.SerializeToString,
+            ),
+            'RecommendBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecommendBatch,
+                    request_deserializer=qdrant_dot_points__pb2.RecommendBatchPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.RecommendBatchResponse.SerializeToString,
+            ),
+            'RecommendGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecommendGroups,
+                    request_deserializer=qdrant_dot_points__pb2.RecommendPointGroups.FromString,
+                    response_serializer=qdrant_dot_points__pb2.RecommendGroupsResponse.SerializeToString,
+            ),
+            'Discover': grpc.unary_unary_rpc_method_handler(
+                    servicer.Discover,
+                    request_deserializer=qdrant_dot_points__pb2.DiscoverPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.DiscoverResponse.SerializeToString,
+            ),
+            'DiscoverBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiscoverBatch,
+                    request_deserializer=qdrant_dot_points__pb2.DiscoverBatchPoints.FromString,
+                    response_serializer=qdrant_dot_points__pb2.DiscoverBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -731,6 +924,330 @@ class Points:
             '/qdrant.Points/UpdateBatch',
             qdrant_dot_points__pb2.UpdateBatchPoints.SerializeToString,
             qdrant_dot_points__pb2.UpdateBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/QueryGroups',
+            qdrant_dot_points__pb2.QueryPointGroups.SerializeToString,
+            qdrant_dot_points__pb2.QueryGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Facet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/Facet',
+            qdrant_dot_points__pb2.FacetCounts.SerializeToString,
+            qdrant_dot_points__pb2.FacetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchMatrixPairs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/SearchMatrixPairs',
+            qdrant_dot_points__pb2.SearchMatrixPoints.SerializeToString,
+            qdrant_dot_points__pb2.SearchMatrixPairsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchMatrixOffsets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/SearchMatrixOffsets',
+            qdrant_dot_points__pb2.SearchMatrixPoints.SerializeToString,
+            qdrant_dot_points__pb2.SearchMatrixOffsetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Search(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/Search',
+            qdrant_dot_points__pb2.SearchPoints.SerializeToString,
+            qdrant_dot_points__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/SearchBatch',
+            qdrant_dot_points__pb2.SearchBatchPoints.SerializeToString,
+            qdrant_dot_points__pb2.SearchBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/SearchGroups',
+            qdrant_dot_points__pb2.SearchPointGroups.SerializeToString,
+            qdrant_dot_points__pb2.SearchGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Recommend(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/Recommend',
+            qdrant_dot_points__pb2.RecommendPoints.SerializeToString,
+            qdrant_dot_points__pb2.RecommendResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecommendBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/RecommendBatch',
+            qdrant_dot_points__pb2.RecommendBatchPoints.SerializeToString,
+            qdrant_dot_points__pb2.RecommendBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecommendGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/RecommendGroups',
+            qdrant_dot_points__pb2.RecommendPointGroups.SerializeToString,
+            qdrant_dot_points__pb2.RecommendGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Discover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/Discover',
+            qdrant_dot_points__pb2.DiscoverPoints.SerializeToString,
+            qdrant_dot_points__pb2.DiscoverResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiscoverBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/DiscoverBatch',
+            qdrant_dot_points__pb2.DiscoverBatchPoints.SerializeToString,
+            qdrant_dot_points__pb2.DiscoverBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from vecinfer.domain.filters import Filter
+from vecinfer.domain.formula import FormulaQuery
 from vecinfer.domain.points import PointId, VectorValue
 
 
@@ -26,7 +27,92 @@ class Fusion:
     weights: tuple[float, ...] = ()
 
 
-QueryKind = Union[Nearest, Fusion]
+@dataclass
+class Example:
+    """A vector slot of recommend, discover, context, MMR or relevance feedback: a vector or an
+    inference object (`vector`, replaced by its embedding before the query runs), or a stored
+    point (`point_id`, its vector looked up in this collection or `lookup_from`)."""
+
+    vector: VectorValue | None = None
+    point_id: PointId | None = None
+
+
+RECOMMEND_STRATEGIES = ("average_vector", "best_score", "sum_scores")
+
+
+@dataclass(frozen=True)
+class Recommend:
+    positive: tuple[Example, ...] = ()
+    negative: tuple[Example, ...] = ()
+    strategy: str = "average_vector"  # one of RECOMMEND_STRATEGIES
+
+
+@dataclass(frozen=True)
+class ContextPair:
+    positive: Example
+    negative: Example
+
+
+@dataclass(frozen=True)
+class Discover:
+    target: Example
+    pairs: tuple[ContextPair, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    pairs: tuple[ContextPair, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderBy:
+    key: str
+    descending: bool = False
+    # Inclusive bound: a number, or an RFC 3339 datetime string.
+    start_from: float | str | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """`sample: random`: matching points in random order, score 1.0."""
+
+
+@dataclass(frozen=True)
+class NearestMmr:
+    """`nearest` re-ranked by Maximal Marginal Relevance."""
+
+    nearest: Example
+    diversity: float = 0.5
+    candidates_limit: int | None = None  # default: the node's limit
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    example: Example
+    score: float
+
+
+@dataclass(frozen=True)
+class RelevanceFeedback:
+    """The naive strategy: a·sim(target, x) + Σ conf^b · c · (sim(A, x) − sim(B, x))."""
+
+    target: Example
+    feedback: tuple[FeedbackItem, ...] = ()
+    a: float = 1.0
+    b: float = 1.0
+    c: float = 1.0
+
+
+QueryKind = Union[Nearest, Fusion, Recommend, Discover, Context, OrderBy, Sample, NearestMmr, RelevanceFeedback,
+                  FormulaQuery]
+
+
+@dataclass(frozen=True)
+class LookupFrom:
+    """Where point ids inside a query find their vectors: another collection, another vector name."""
+
+    collection: str
+    vector: str | None = None
 
 
 @dataclass
@@ -47,6 +133,7 @@ class Prefetch:
     params: SearchParams = field(default_factory=SearchParams)
     score_threshold: float | None = None
     limit: int = 10
+    lookup_from: LookupFrom | None = None
 
 
 @dataclass
@@ -78,6 +165,8 @@ class ScoredPoint:
     score: float
     payload: dict | None = None
     vectors: dict | None = None
+    # The value an order_by query sorted by (datetimes as microseconds since the epoch).
+    order_value: float | int | None = None
 
 
 @dataclass

@@ -162,7 +162,15 @@ class _Execution:
         return [(o, 1.0) for o in offsets[:limit]]  # score-less results score 1.0, as in Qdrant
 
 
-def execute(collection: Collection, request: QueryRequest) -> list[ScoredPoint]:
+def lookup_collections(node: Prefetch) -> set[str]:
+    """Names of the other collections `lookup_from` reads in this tree."""
+    names = {node.lookup_from.collection} if node.lookup_from is not None else set()
+    for child in node.prefetch:
+        names |= lookup_collections(child)
+    return names
+
+
+def execute(collection: Collection, request: QueryRequest, lookup: dict[str, Collection] | None = None) -> list[ScoredPoint]:
     """Run one query that `validate` accepted; the caller holds the collection's lock."""
     execution = _Execution(collection)
     ranked = execution.run(request.root, None, request.root.limit + request.offset)

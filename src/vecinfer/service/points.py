@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -227,12 +228,18 @@ class PointOperations:
 
         async def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
             collection = self._catalog.get(name)
+            # Collections `lookup_from` names: read under their own locks, taken in name order.
+            others = {n: self._catalog.get(n) for r in requests for n in planner.lookup_collections(r.root)}
+            others = {n: c for n, c in others.items() if c is not collection}
             slots = [slot for request in requests for slot in slots_in_query(request.root)]
             usage = await self._resolve(ctx, operation, slots, "query")
 
             def run() -> list[list[ScoredPoint]]:
-                with collection.lock.reading():
-                    return [planner.execute(collection, request) for request in requests]
+                with contextlib.ExitStack() as locks:
+                    for _, locked in sorted([(collection.name, collection), *others.items()], key=lambda x: x[0]):
+                        locks.enter_context(locked.lock.reading())
+                    lookup = {**others, name: collection, collection.name: collection}
+                    return [planner.execute(collection, request, lookup) for request in requests]
 
             return await asyncio.to_thread(run), usage
 

@@ -14,6 +14,8 @@ from vecinfer.api.grpc.convert.queries import payload_selector, query_request_fr
 from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_to
 from vecinfer.api.grpc.convert.vectors import vectors_to
 from vecinfer.api.grpc.errors import grpc_errors
+from vecinfer.api.grpc.groups import GroupingMethods
+from vecinfer.api.grpc.legacy import LegacyMethods
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
 from vecinfer.domain.query import Record, ScoredPoint, ScrollRequest
@@ -66,7 +68,7 @@ def _wait(request: Any) -> bool:
     return bool(request.wait) if request.HasField("wait") else False
 
 
-class PointsServicer(pb_grpc.PointsServicer):
+class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
     def __init__(self, points: PointOperations) -> None:
         self.points = points
 

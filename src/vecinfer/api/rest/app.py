@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -9,13 +10,14 @@ from aiohttp.typedefs import Middleware
 
 from vecinfer import API_VERSION, TITLE, __version__
 from vecinfer.api.auth import AccessKeys
-from vecinfer.api.rest import collections, points
+from vecinfer.api.rest import collections, groups, legacy, points
 from vecinfer.api.rest.auth import api_key_middleware
 from vecinfer.api.rest.errors import error_middleware
 from vecinfer.domain.errors import Unimplemented
 from vecinfer.service.core import Service
 
-# Qdrant paths vecinfer does not serve yet: answered 501 naming the feature, not 404.
+# Qdrant paths vecinfer does not serve yet: answered 501 naming the feature, not 404. A path
+# that a door module serves is skipped.
 _NOT_YET: tuple[tuple[str, str, str], ...] = (
     ("POST", "/collections/{name:[^/]+}/points/query/groups", "grouped queries (`query/groups`)"),
     ("POST", "/collections/{name:[^/]+}/points/search", "the legacy `search` API (use `points/query`)"),
@@ -60,6 +62,10 @@ def build_app(service: Service, max_request_bytes: int, keys: AccessKeys) -> web
     app.router.add_get("/", _root)
     collections.add_routes(app, service.collections, service.points)
     points.add_routes(app, service.points)
+    legacy.add_routes(app, service.points)
+    groups.add_routes(app, service.points)
+    served = {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource is not None}
     for method, path, feature in _NOT_YET:
-        app.router.add_route(method, path, _not_yet(feature))
+        if (method, re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)) not in served:  # served above: skipped
+            app.router.add_route(method, path, _not_yet(feature))
     return app

@@ -1,0 +1,11 @@
+"""REST handlers of the legacy search / recommend / discover paths, mapped onto queries."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from vecinfer.service.points import PointOperations
+
+
+def add_routes(app: web.Application, points: PointOperations) -> None:
+    pass
