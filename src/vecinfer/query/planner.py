@@ -1,165 +1,95 @@
 """Executes a query tree (root + nested prefetches) against one collection.
 
-Leaves search the whole collection; inner nodes re-score or fuse the union of their
-children's candidates. Filters of every ancestor apply inside each prefetch.
+Leaves search the whole collection (filtered); inner nodes re-score the union of their
+children's candidates, or fuse / formula-rescore their ranked lists. Filters of every ancestor
+apply inside each prefetch. Storage is read only through Collection's typed read API.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vecinfer.domain.collections import Modifier
 from vecinfer.domain.errors import InvalidArgument, NotFound
 from vecinfer.domain.filters import Filter, combine
-from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector
-from vecinfer.domain.query import Fusion, Nearest, Prefetch, QueryRequest, ScoredPoint
-from vecinfer.query import fusion
+from vecinfer.domain.formula import FormulaQuery
+from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector, id_sort_key
+from vecinfer.domain.query import (
+    RECOMMEND_STRATEGIES,
+    Context,
+    Discover,
+    Example,
+    Fusion,
+    Nearest,
+    NearestMmr,
+    OrderBy,
+    Prefetch,
+    QueryRequest,
+    Recommend,
+    RelevanceFeedback,
+    Sample,
+    ScoredPoint,
+)
+from vecinfer.query import formula, fusion, mmr, ordering, scoring
 from vecinfer.query.records import record_of
-from vecinfer.storage.filters import filter_mask
 
 if TYPE_CHECKING:
     from vecinfer.storage.collection import Collection
 
 MAX_PREFETCH_DEPTH = 64
+MMR_MAX_CANDIDATES = 16_384
 
 Ranked = list[tuple[int, float]]
+Vector = np.ndarray | SparseVector
 
 
 def validate(node: Prefetch, depth: int = 0) -> None:
     """Structural checks that need no data; run before inference or search."""
     if depth > MAX_PREFETCH_DEPTH:
         raise InvalidArgument(f"Bad request: prefetch nesting is deeper than {MAX_PREFETCH_DEPTH}")
-    if node.prefetch and node.query is None:
+    query = node.query
+    if node.prefetch and query is None:
         raise InvalidArgument(
             "Bad request: A query is needed to merge the prefetches. Can't have prefetches without defining a query."
         )
-    if node.score_threshold is not None and node.query is None:
-        raise InvalidArgument("Bad request: A query is needed to use the score_threshold: set `query`")
-    if isinstance(node.query, Fusion):
-        if node.using is not None:
+    if node.score_threshold is not None and query is None:
+        raise InvalidArgument("Bad request: A query is needed to use the score_threshold. "
+                              "Can't have score_threshold without defining a query.")
+    if isinstance(query, OrderBy) and node.score_threshold is not None:
+        raise InvalidArgument("Bad request: Can't use score_threshold with an order_by query.")
+    if isinstance(query, (Fusion, FormulaQuery)):
+        what = "Fusion" if isinstance(query, Fusion) else "Formula"
+        if node.using is not None and isinstance(query, Fusion):
             raise InvalidArgument("Bad request: Fusion queries cannot be combined with the 'using' field.")
         if not node.prefetch:
-            raise InvalidArgument("Wrong input: Validation failed: cannot apply Fusion without prefetches: add `prefetch`")
-        if node.query.weights and len(node.query.weights) != len(node.prefetch):
-            raise InvalidArgument(
-                "Bad request: Number of weights in RRF should match number of pre-fetches: "
-                f"got {len(node.query.weights)}, expected {len(node.prefetch)}"
-            )
+            raise InvalidArgument(f"Wrong input: Validation failed: cannot apply {what} without prefetches: "
+                                  "add `prefetch`")
+    if isinstance(query, Fusion) and query.weights and len(query.weights) != len(node.prefetch):
+        raise InvalidArgument(
+            "Bad request: Number of weights in RRF should match number of pre-fetches: "
+            f"got {len(query.weights)}, expected {len(node.prefetch)}"
+        )
+    if isinstance(query, Recommend):
+        if query.strategy not in RECOMMEND_STRATEGIES:
+            raise InvalidArgument(f"Bad request: unknown recommend strategy {query.strategy!r}: use one of "
+                                  + ", ".join(RECOMMEND_STRATEGIES))
+        if query.strategy == "average_vector" and not query.positive:
+            raise InvalidArgument("Bad request: Positive vectors should not be empty with `average` strategy")
+        if not query.positive and not query.negative:
+            raise InvalidArgument("Bad request: recommend needs at least one positive or negative example")
+    if isinstance(query, NearestMmr):
+        if not 0.0 <= query.diversity <= 1.0:
+            raise InvalidArgument(f"Bad request: mmr.diversity must be between 0 and 1, got {query.diversity}")
+        if query.candidates_limit is not None and not 0 <= query.candidates_limit <= MMR_MAX_CANDIDATES:
+            raise InvalidArgument(f"Bad request: mmr.candidates_limit value {query.candidates_limit} is invalid: "
+                                  f"it must be between 0 and {MMR_MAX_CANDIDATES}")
+    if isinstance(query, RelevanceFeedback) and query.b < 0:
+        raise InvalidArgument(f"Bad request: relevance feedback strategy `b` must be 0 or more, got {query.b}")
     for child in node.prefetch:
         validate(child, depth + 1)
-
-
-class _Execution:
-    def __init__(self, collection: Collection) -> None:
-        self.collection = collection
-        self.segments = collection.segments
-        self.excluded: set[int] = set()  # points a query-by-id refers to
-
-    # -------------------------------------------------------------- nearest
-
-    def _vector_name(self, node: Prefetch) -> str:
-        name = node.using if node.using is not None else DEFAULT_VECTOR
-        self.collection.check_vector_name(name)
-        return name
-
-    def _query_vector(self, node: Prefetch, name: str) -> np.ndarray | SparseVector:
-        query = node.query
-        assert isinstance(query, Nearest), "validate() leaves only Nearest queries to search with"
-        if query.point_id is not None:
-            offset = self.segments.offset_of.get(query.point_id)
-            if offset is None:
-                raise NotFound(f"Not found: No point with id {query.point_id} found")
-            self.excluded.add(offset)
-            vector = self.segments.vector(offset, name)
-            if vector is None:
-                raise InvalidArgument(f"Point {query.point_id} has no vector `{name}` to search with")
-            return vector
-        return self.collection.prepare_vector(name, query.vector, " (in query)")
-
-    def _sparse_weights(self, name: str, vector: SparseVector, node: Prefetch, flt: Filter | None) -> np.ndarray:
-        if self.collection.config.sparse[name].modifier is not Modifier.IDF:
-            return np.ones(len(vector.indices), dtype=np.float32)
-        corpus = None
-        if node.params.idf_corpus is not None:
-            corpus = filter_mask(self.segments, node.params.idf_corpus)
-        return self.segments.sparse[name].idf_weights(vector, corpus)
-
-    def _better(self, name: str) -> bool:
-        params = self.collection.config.dense.get(name)
-        return params is None or params.distance.higher_is_better
-
-    def _finish(self, ranked: Ranked, node: Prefetch, higher_is_better: bool, limit: int) -> Ranked:
-        ranked = [(o, s) for o, s in ranked if o not in self.excluded]
-        if node.score_threshold is not None:
-            t = node.score_threshold
-            ranked = [(o, s) for o, s in ranked if (s > t if higher_is_better else s < t)]
-        return ranked[:limit]
-
-    def nearest_leaf(self, node: Prefetch, flt: Filter | None, limit: int) -> Ranked:
-        name = self._vector_name(node)
-        vector = self._query_vector(node, name)
-        mask = filter_mask(self.segments, flt)
-        for offset in self.excluded:
-            mask[offset] = False
-        k = limit
-        # A sparse vector name gives SparseVectors, a dense one arrays (prepare_vector and storage see to it).
-        if name in self.segments.sparse:
-            assert isinstance(vector, SparseVector)
-            weights = self._sparse_weights(name, vector, node, flt)
-            offsets, scores = self.segments.sparse[name].search(vector, k, mask, weights)
-        else:
-            assert isinstance(vector, np.ndarray)
-            offsets, scores = self.segments.dense[name].search(vector, k, mask, **self.collection.search_options(name, node.params))
-        ranked = list(zip(offsets.tolist(), scores.tolist()))
-        return self._finish(ranked, node, self._better(name), limit)
-
-    def rescore(self, node: Prefetch, candidates: set[int], flt: Filter | None, limit: int) -> Ranked:
-        name = self._vector_name(node)
-        vector = self._query_vector(node, name)
-        offsets = np.array(sorted(o for o in candidates if self.segments.has_vector(o, name)), dtype=np.int64)
-        if len(offsets) == 0:
-            return []
-        if name in self.segments.sparse:
-            assert isinstance(vector, SparseVector)
-            weights = self._sparse_weights(name, vector, node, flt)
-            scores = self.segments.sparse[name].score(vector, offsets, weights)
-        else:
-            assert isinstance(vector, np.ndarray)
-            scores = self.segments.dense[name].score(vector, offsets)
-        better = self._better(name)
-        order = np.argsort(-scores if better else scores, kind="stable")
-        ranked = [(int(offsets[i]), float(scores[i])) for i in order]
-        return self._finish(ranked, node, better, limit)
-
-    # -------------------------------------------------------------- tree
-
-    def run(self, node: Prefetch, outer: Filter | None, limit: int) -> Ranked:
-        flt = combine(outer, node.filter)
-        if not node.prefetch:
-            if node.query is None:
-                return self.scroll_order(flt, limit)
-            return self.nearest_leaf(node, flt, limit)
-        children = [self.run(child, flt, child.limit) for child in node.prefetch]
-        if isinstance(node.query, Fusion):
-            if node.query.method == "dbsf":
-                fused = fusion.dbsf(children)
-            else:
-                fused = fusion.rrf(children, node.query.k, node.query.weights)
-            if node.score_threshold is not None:
-                fused = [(o, s) for o, s in fused if s >= node.score_threshold]
-            return fused[:limit]
-        candidates = {offset for ranked in children for offset, _ in ranked}
-        return self.rescore(node, candidates, flt, limit)
-
-    def scroll_order(self, flt: Filter | None, limit: int) -> Ranked:
-        from vecinfer.domain.points import id_sort_key
-
-        mask = filter_mask(self.segments, flt)
-        offsets = np.flatnonzero(mask).tolist()
-        offsets.sort(key=lambda o: id_sort_key(self.segments.id_at(o)))
-        return [(o, 1.0) for o in offsets[:limit]]  # score-less results score 1.0, as in Qdrant
 
 
 def lookup_collections(node: Prefetch) -> set[str]:
@@ -170,13 +100,275 @@ def lookup_collections(node: Prefetch) -> set[str]:
     return names
 
 
-def execute(collection: Collection, request: QueryRequest, lookup: dict[str, Collection] | None = None) -> list[ScoredPoint]:
-    """Run one query that `validate` accepted; the caller holds the collection's lock."""
-    execution = _Execution(collection)
-    ranked = execution.run(request.root, None, request.root.limit + request.offset)
-    ranked = ranked[request.offset:]
+def _to_similarity(distance_scores: np.ndarray, distance: str | None) -> np.ndarray:
+    """Returned scores -> internal similarity (larger is more similar)."""
+    scores = distance_scores.astype(np.float64)
+    if distance == "Euclid":
+        return -(scores * scores)
+    if distance == "Manhattan":
+        return -scores
+    return scores
+
+
+class _Execution:
+    def __init__(self, collection: Collection, lookup: dict[str, Collection]) -> None:
+        self.c = collection
+        self.lookup = lookup
+        self.excluded: set[int] = set()  # points of this collection a query refers to by id
+        self.rng = random.Random()
+
+    # -------------------------------------------------------------- vectors
+
+    def _vector_name(self, node: Prefetch) -> str:
+        name = node.using if node.using is not None else DEFAULT_VECTOR
+        self.c.check_vector_name(name)
+        return name
+
+    def _example_vector(self, example: Example, name: str, node: Prefetch) -> Vector:
+        if example.point_id is None:
+            return self.c.prepare_vector(name, example.vector, " (in query)")
+        source, source_name = self.c, name
+        if node.lookup_from is not None:
+            source = self.lookup[node.lookup_from.collection]
+            source_name = node.lookup_from.vector or name
+            source.check_vector_name(source_name)
+        offset = source.offset_of(example.point_id)
+        if offset is None:
+            raise NotFound(f"Not found: No point with id {example.point_id} found")
+        if source is self.c:
+            self.excluded.add(offset)  # examples from this collection are never results
+        vector = source.vector_at(offset, source_name)
+        if vector is None:
+            raise InvalidArgument(f"Bad request: Vector with name {source_name} for point {example.point_id} not found")
+        return self.c.prepare_vector(name, vector, " (looked up)") if source is not self.c else vector
+
+    def _weights(self, name: str, vector: Vector, node: Prefetch) -> np.ndarray | None:
+        if isinstance(vector, SparseVector):
+            return self.c.query_weights(name, vector, node.params.idf_corpus)
+        return None
+
+    def _similarities(self, name: str, vector: Vector, offsets: np.ndarray, node: Prefetch) -> np.ndarray:
+        """Internal similarity of `vector` to each offset (a sparse vector sharing no index: 0)."""
+        if len(offsets) == 0:
+            return np.zeros(0)
+        scores = self.c.score(name, vector, offsets, self._weights(name, vector, node))
+        params = self.c.config.dense.get(name)
+        return _to_similarity(scores, params.distance.value if params is not None else None)
+
+    def _average(self, name: str, positive: list[Vector], negative: list[Vector]) -> Vector:
+        """avg(pos), or 2·avg(pos) − avg(neg): the average_vector strategy's query."""
+        if isinstance(positive[0], SparseVector):
+            def mean(vectors: list[Vector]) -> dict[int, float]:
+                total: dict[int, float] = {}
+                for v in vectors:
+                    assert isinstance(v, SparseVector)
+                    for i, x in zip(v.indices.tolist(), v.values.tolist()):
+                        total[i] = total.get(i, 0.0) + x
+                return {i: x / len(vectors) for i, x in total.items()}
+
+            combined = mean(positive)
+            if negative:
+                neg = mean(negative)
+                combined = {i: 2 * combined.get(i, 0.0) - neg.get(i, 0.0) for i in sorted({*combined, *neg})}
+            indices = sorted(combined)
+            return self.c.prepare_vector(name, SparseVector(np.array(indices, dtype=np.uint32),
+                                                            np.array([combined[i] for i in indices], np.float32)))
+        average = np.mean(np.stack([np.asarray(v, dtype=np.float64) for v in positive]), axis=0)
+        if negative:
+            average = 2 * average - np.mean(np.stack([np.asarray(v, dtype=np.float64) for v in negative]), axis=0)
+        return self.c.prepare_vector(name, average.astype(np.float32))
+
+    # -------------------------------------------------------------- candidates
+
+    def _threshold_keeps(self, name: str | None, node: Prefetch) -> Callable[[float], bool]:
+        """The distance's direction decides, even for scores that are larger-is-better."""
+        t = node.score_threshold
+        if t is None:
+            return lambda s: True
+        if name is None or self.c.higher_is_better(name):
+            return lambda s: s > t
+        return lambda s: s < t
+
+    def _finish(self, ranked: Ranked, name: str, node: Prefetch, limit: int) -> Ranked:
+        ranked = [(o, s) for o, s in ranked if o not in self.excluded]
+        keeps = self._threshold_keeps(name, node)
+        out: Ranked = []
+        for offset, score in ranked:  # a take-while, as Qdrant applies it
+            if not keeps(score):
+                break
+            out.append((offset, score))
+        return out[:limit]
+
+    def _with_vector(self, offsets: np.ndarray, name: str) -> np.ndarray:
+        keep = [o for o in offsets.tolist() if o not in self.excluded and self.c.has_vector_at(o, name)]
+        return np.array(keep, dtype=np.int64)
+
+    def _pool(self, flt: Filter | None, candidates: set[int] | None) -> np.ndarray:
+        """Offsets a scoring query considers: the prefetch union (filtered) or every match."""
+        mask = self.c.matching(flt)
+        if candidates is None:
+            return np.flatnonzero(mask)
+        return np.array(sorted(o for o in candidates if mask[o]), dtype=np.int64)
+
+    # -------------------------------------------------------------- nearest
+
+    def _nearest(self, node: Prefetch, name: str, vector: Vector, flt: Filter | None, limit: int,
+                 candidates: set[int] | None) -> Ranked:
+        """Best `limit` by the vector's distance: an index search at a leaf, exact scoring of the
+        prefetch union inside the tree."""
+        if candidates is None:
+            mask = self.c.matching(flt)
+            for offset in self.excluded:
+                mask[offset] = False
+            offsets, scores = self.c.search(name, vector, limit, mask, node.params, self._weights(name, vector, node))
+            ranked = list(zip(offsets.tolist(), scores.tolist()))
+        else:
+            offsets = self._with_vector(self._pool(flt, candidates), name)
+            if len(offsets) == 0:
+                return []
+            scores = self.c.score(name, vector, offsets, self._weights(name, vector, node))
+            better = self.c.higher_is_better(name)
+            order = np.argsort(-scores if better else scores, kind="stable")
+            ranked = [(int(offsets[i]), float(scores[i])) for i in order]
+        return self._finish(ranked, name, node, limit)
+
+    def _scored(self, node: Prefetch, name: str, flt: Filter | None, limit: int, candidates: set[int] | None,
+                score: Callable[[np.ndarray], np.ndarray]) -> Ranked:
+        """Every candidate holding the vector, scored by `score` (larger first)."""
+        offsets = self._with_vector(self._pool(flt, candidates), name)
+        if len(offsets) == 0:
+            return []
+        values = score(offsets).astype(np.float32)
+        order = np.argsort(-values, kind="stable")
+        ranked = [(int(offsets[i]), float(values[i])) for i in order]
+        return self._finish(ranked, name, node, limit)
+
+    def _mmr(self, node: Prefetch, query: NearestMmr, name: str, flt: Filter | None, limit: int,
+             candidates: set[int] | None) -> Ranked:
+        vector = self._example_vector(query.nearest, name, node)
+        fetched = self._nearest(node, name, vector, flt, query.candidates_limit or limit, candidates)
+        if len(fetched) < 2:
+            return fetched
+        offsets = np.array([o for o, _ in fetched], dtype=np.int64)
+        relevance = self._similarities(name, vector, offsets, node)
+        vectors = [self.c.vector_at(int(o), name) for o in offsets]
+        similarity = np.stack([self._similarities(name, v, offsets, node) for v in vectors if v is not None])
+        picked = mmr.select(relevance, similarity, query.diversity, limit)
+        return [fetched[i] for i in picked]
+
+    # -------------------------------------------------------------- one node
+
+    def _score_node(self, node: Prefetch, flt: Filter | None, limit: int, candidates: set[int] | None) -> Ranked:
+        query = node.query
+        if query is None:
+            return self._by_id(flt, limit, candidates)
+        if isinstance(query, Sample):
+            offsets = self._pool(flt, candidates).tolist()
+            return [(o, 1.0) for o in self.rng.sample(offsets, min(limit, len(offsets)))]
+        if isinstance(query, OrderBy):
+            return [(o, 1.0) for o, _ in self._ordered(query, flt, limit, candidates)]
+        name = self._vector_name(node)
+        if isinstance(query, Nearest):
+            vector = self._example_vector(Example(query.vector, query.point_id), name, node)
+            return self._nearest(node, name, vector, flt, limit, candidates)
+        if isinstance(query, NearestMmr):
+            return self._mmr(node, query, name, flt, limit, candidates)
+        if isinstance(query, Recommend):
+            positive = [self._example_vector(e, name, node) for e in query.positive]
+            negative = [self._example_vector(e, name, node) for e in query.negative]
+            if query.strategy == "average_vector":
+                return self._nearest(node, name, self._average(name, positive, negative), flt, limit, candidates)
+            combine_scores = scoring.best_score if query.strategy == "best_score" else scoring.sum_scores
+            return self._scored(node, name, flt, limit, candidates, lambda offsets: combine_scores(
+                [self._similarities(name, v, offsets, node) for v in positive],
+                [self._similarities(name, v, offsets, node) for v in negative], len(offsets)))
+        if isinstance(query, (Discover, Context)):
+            pairs = [(self._example_vector(p.positive, name, node), self._example_vector(p.negative, name, node))
+                     for p in query.pairs]
+
+            def pair_sims(offsets: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+                return [(self._similarities(name, p, offsets, node), self._similarities(name, n, offsets, node))
+                        for p, n in pairs]
+
+            if isinstance(query, Discover):
+                target = self._example_vector(query.target, name, node)
+                return self._scored(node, name, flt, limit, candidates, lambda offsets: scoring.discover(
+                    self._similarities(name, target, offsets, node), pair_sims(offsets)))
+            return self._scored(node, name, flt, limit, candidates,
+                                lambda offsets: scoring.context(pair_sims(offsets), len(offsets)))
+        if isinstance(query, RelevanceFeedback):
+            target = self._example_vector(query.target, name, node)
+            items = [(self._example_vector(item.example, name, node), item.score) for item in query.feedback]
+            return self._scored(node, name, flt, limit, candidates, lambda offsets: scoring.relevance_feedback(
+                self._similarities(name, target, offsets, node),
+                [(self._similarities(name, v, offsets, node), s) for v, s in items], query.a, query.b, query.c))
+        raise InvalidArgument(f"Bad request: {type(query).__name__} queries need prefetches")
+
+    def _by_id(self, flt: Filter | None, limit: int, candidates: set[int] | None) -> Ranked:
+        offsets = self._pool(flt, candidates).tolist()
+        offsets.sort(key=lambda o: id_sort_key(self.c.id_at(o)))
+        return [(o, 1.0) for o in offsets[:limit]]  # score-less results score 1.0, as in Qdrant
+
+    def _ordered(self, query: OrderBy, flt: Filter | None, limit: int,
+                 candidates: set[int] | None) -> list[tuple[int, int | float]]:
+        index = self.c.payload_schema.get(query.key)
+        if index is None or index.type not in ordering.RANGE_INDEXES or (
+                index.type == "integer" and (index.params or {}).get("range") is False):
+            raise InvalidArgument(
+                f"Bad request: No range index for `order_by` key: `{query.key}`. Please create one to use "
+                "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see "
+                "which payload schemas support Range conditions")
+        start = ordering.start_value(query.start_from)
+        entries = []
+        for offset in self._pool(flt, candidates).tolist():
+            for value in ordering.order_values(self.c.payload_at(offset), query.key):
+                if start is None or (value <= start if query.descending else value >= start):
+                    entries.append((offset, value))
+        entries.sort(key=lambda entry: entry[1], reverse=query.descending)  # stable: ties keep stored order
+        return entries[:limit]
+
+    # -------------------------------------------------------------- tree
+
+    def run(self, node: Prefetch, outer: Filter | None, limit: int) -> Ranked:
+        flt = combine(outer, node.filter)
+        if not node.prefetch:
+            return self._score_node(node, flt, limit, None)
+        children = [self.run(child, flt, child.limit) for child in node.prefetch]
+        query = node.query
+        if isinstance(query, Fusion):
+            fused = fusion.dbsf(children) if query.method == "dbsf" else fusion.rrf(children, query.k, query.weights)
+            if node.score_threshold is not None:
+                fused = [(o, s) for o, s in fused if s >= node.score_threshold]
+            return fused[:limit]
+        if isinstance(query, FormulaQuery):
+            return formula.rescore(query, children, self.c.payload_at, limit, node.score_threshold)
+        candidates = {offset for ranked in children for offset, _ in ranked}
+        return self._score_node(node, flt, limit, candidates)
+
+    def root_order_values(self, node: Prefetch, limit: int) -> list[tuple[int, int | float]]:
+        """An order_by root: each entry with the value it was ordered by."""
+        assert isinstance(node.query, OrderBy)
+        flt = node.filter
+        candidates = None
+        if node.prefetch:
+            children = [self.run(child, flt, child.limit) for child in node.prefetch]
+            candidates = {offset for ranked in children for offset, _ in ranked}
+        return self._ordered(node.query, flt, limit, candidates)
+
+
+def execute(collection: Collection, request: QueryRequest,
+            lookup: dict[str, Collection] | None = None) -> list[ScoredPoint]:
+    """Run one query that `validate` accepted; the caller holds the read locks of `collection`
+    and of every collection in `lookup` (by name)."""
+    execution = _Execution(collection, lookup or {})
+    total = request.root.limit + request.offset
+    if isinstance(request.root.query, OrderBy):
+        hits: list[tuple[int, float, int | float | None]] = [
+            (o, 1.0, v) for o, v in execution.root_order_values(request.root, total)]
+    else:
+        hits = [(o, s, None) for o, s in execution.run(request.root, None, total)]
     out = []
-    for offset, score in ranked:
+    for offset, score, order_value in hits[request.offset:]:
         record = record_of(collection, offset, request.with_payload, request.with_vectors)
-        out.append(ScoredPoint(record.id, float(score), record.payload, record.vectors))
+        out.append(ScoredPoint(record.id, float(score), record.payload, record.vectors, order_value))
     return out

@@ -27,6 +27,7 @@ from vecinfer.domain.collections import (
     CollectionInfo,
     CollectionUpdate,
     Distance,
+    Modifier,
     PayloadIndex,
     PayloadIndexInfo,
     hnsw_with,
@@ -447,6 +448,60 @@ class Collection:
 
     def count_with_field(self, field: str) -> int:
         return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))
+
+    # ------------------------------------------------------------------ typed read API
+    # What the query layer reads, by offset (a point's position across all segments, stable
+    # while the caller holds the read lock).
+
+    def offset_of(self, point_id: PointId) -> int | None:
+        return self.segments.offset_of.get(point_id)
+
+    def id_at(self, offset: int) -> PointId:
+        return self.segments.id_at(offset)
+
+    def payload_at(self, offset: int) -> dict[str, Any]:
+        return self.segments.payload(offset)
+
+    def vector_at(self, offset: int, name: str) -> np.ndarray | SparseVector | None:
+        return self.segments.vector(offset, name)
+
+    def has_vector_at(self, offset: int, name: str) -> bool:
+        return self.segments.has_vector(offset, name)
+
+    def matching(self, flt: Filter | None) -> np.ndarray:
+        """Boolean mask over all offsets: live points that pass `flt`."""
+        return filter_mask(self.segments, flt)
+
+    def is_sparse(self, name: str) -> bool:
+        return name in self.config.sparse
+
+    def higher_is_better(self, name: str) -> bool:
+        params = self.config.dense.get(name)
+        return params is None or params.distance.higher_is_better
+
+    def query_weights(self, name: str, vector: SparseVector, corpus: Filter | None) -> np.ndarray:
+        """Per-index weights of a sparse query: IDF (over `corpus`, or all points) under the
+        `idf` modifier, else ones."""
+        if self.config.sparse[name].modifier is not Modifier.IDF:
+            return np.ones(len(vector.indices), dtype=np.float32)
+        mask = filter_mask(self.segments, corpus) if corpus is not None else None
+        return self.segments.sparse[name].idf_weights(vector, mask)
+
+    def search(self, name: str, vector: np.ndarray | SparseVector, k: int, mask: np.ndarray, params: SearchParams,
+               weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best (offsets, returned scores) among `mask`, best first."""
+        if isinstance(vector, SparseVector):
+            assert weights is not None, "sparse searches take query weights"
+            return self.segments.sparse[name].search(vector, k, mask, weights)
+        return self.segments.dense[name].search(vector, k, mask, **self.search_options(name, params))
+
+    def score(self, name: str, vector: np.ndarray | SparseVector, offsets: np.ndarray,
+              weights: np.ndarray | None = None) -> np.ndarray:
+        """Returned scores of `offsets` (which must hold the vector)."""
+        if isinstance(vector, SparseVector):
+            assert weights is not None, "sparse scores take query weights"
+            return self.segments.sparse[name].score(vector, offsets, weights)
+        return self.segments.dense[name].score(vector, offsets)
 
     # ------------------------------------------------------------------ stored sizes (the caller holds the read lock)
 

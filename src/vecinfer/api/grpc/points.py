@@ -62,6 +62,10 @@ def _fill_scored(scored: list[ScoredPoint], out: Any) -> None:
             fill_map(point.payload, item.payload)
         if point.vectors is not None:
             vectors_to(point.vectors, item.vectors)
+        if isinstance(point.order_value, int):
+            item.order_value.int = point.order_value
+        elif point.order_value is not None:
+            item.order_value.float = point.order_value
 
 
 def _wait(request: Any) -> bool:

@@ -50,4 +50,6 @@ def scored(point: ScoredPoint) -> dict[str, Any]:
         out["payload"] = point.payload
     if point.vectors is not None:
         out["vector"] = vectors_out(point.vectors)
+    if point.order_value is not None:
+        out["order_value"] = point.order_value
     return out

@@ -7,24 +7,33 @@ from typing import Any
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from vecinfer.api.grpc.convert.filters import optional_filter
+from vecinfer.api.grpc.convert.formula import formula_from
 from vecinfer.api.grpc.convert.vectors import vector_input_from
 from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer.domain.query import (
+    Context,
+    ContextPair,
+    Discover,
+    Example,
+    FeedbackItem,
     Fusion,
+    LookupFrom,
     Nearest,
+    NearestMmr,
+    OrderBy,
     PayloadSelector,
     Prefetch,
     QueryKind,
     QueryRequest,
+    Recommend,
+    RelevanceFeedback,
+    Sample,
     SearchParams,
     VectorSelector,
 )
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 DEFAULT_LIMIT = 10
-# Query.variant field numbers of Qdrant's API that our proto leaves out.
-_QUERY_VARIANTS = {2: "recommend", 3: "discover", 4: "context", 5: "order_by", 7: "sample", 8: "formula",
-                   9: "nearest_with_mmr", 11: "relevance_feedback", 12: "text"}
 
 
 def payload_selector(parent: Any, field: str, default: bool) -> PayloadSelector:
@@ -51,6 +60,38 @@ def vector_selector(parent: Any, field: str = "with_vectors") -> VectorSelector:
     return VectorSelector(enable=kind == "enable" and msg.enable)
 
 
+def _example(msg: pb.VectorInput) -> Example:
+    vector, point_id = vector_input_from(msg)
+    return Example(vector=vector, point_id=point_id)
+
+
+def _pairs(msg: pb.ContextInput) -> tuple[ContextPair, ...]:
+    return tuple(ContextPair(_example(p.positive), _example(p.negative)) for p in msg.pairs)
+
+
+_STRATEGIES = {pb.AverageVector: "average_vector", pb.BestScore: "best_score", pb.SumScores: "sum_scores"}
+
+
+def _start_from(msg: pb.StartFrom) -> float | str | None:
+    kind = msg.WhichOneof("value")
+    if kind == "float":
+        return msg.float
+    if kind == "integer":
+        return float(msg.integer)
+    if kind == "datetime":
+        return msg.datetime
+    if kind == "timestamp":
+        return msg.timestamp.ToDatetime().isoformat() + "Z"
+    return None
+
+
+def order_by_from(msg: pb.OrderBy) -> OrderBy:
+    if not msg.key:
+        raise InvalidArgument("order_by.key is empty: name the payload key to order by")
+    return OrderBy(key=msg.key, descending=msg.HasField("direction") and msg.direction == pb.Desc,
+                   start_from=_start_from(msg.start_from) if msg.HasField("start_from") else None)
+
+
 def _query(msg: pb.Query) -> QueryKind:
     kind = msg.WhichOneof("variant")
     if kind == "nearest":
@@ -63,12 +104,41 @@ def _query(msg: pb.Query) -> QueryKind:
         if k < 1:
             raise InvalidArgument("Rrf.k must be at least 1")
         return Fusion("rrf", k=k, weights=tuple(msg.rrf.weights))
+    if kind == "recommend":
+        r = msg.recommend
+        strategy = _STRATEGIES.get(r.strategy) if r.HasField("strategy") else "average_vector"
+        if strategy is None:
+            raise InvalidArgument(f"recommend.strategy {r.strategy} is not a RecommendStrategy")
+        return Recommend(tuple(_example(v) for v in r.positive), tuple(_example(v) for v in r.negative), strategy)
+    if kind == "discover":
+        return Discover(_example(msg.discover.target), _pairs(msg.discover.context))
+    if kind == "context":
+        return Context(_pairs(msg.context))
+    if kind == "order_by":
+        return order_by_from(msg.order_by)
+    if kind == "sample":
+        return Sample()
+    if kind == "formula":
+        return formula_from(msg.formula)
+    if kind == "nearest_with_mmr":
+        m = msg.nearest_with_mmr.mmr
+        return NearestMmr(_example(msg.nearest_with_mmr.nearest),
+                          diversity=m.diversity if m.HasField("diversity") else 0.5,
+                          candidates_limit=m.candidates_limit if m.HasField("candidates_limit") else None)
+    if kind == "relevance_feedback":
+        fb = msg.relevance_feedback
+        if fb.strategy.WhichOneof("variant") != "naive":
+            raise InvalidArgument("relevance_feedback.strategy is missing: set naive {a, b, c}")
+        naive = fb.strategy.naive
+        return RelevanceFeedback(_example(fb.target),
+                                 tuple(FeedbackItem(_example(i.example), i.score) for i in fb.feedback),
+                                 a=naive.a, b=naive.b, c=naive.c)
+    if kind == "text":
+        raise Unimplemented("the `text` query (BM25 over a full-text index)")
     unknown = [field.field_number for field in UnknownFieldSet(msg)]
     if kind is None and not unknown:
-        raise InvalidArgument("Query variant is missing: set nearest, fusion, rrf, ...")
-    # Our proto carries only the variants we run; the others arrive as unknown fields.
-    name = kind or _QUERY_VARIANTS.get(unknown[0], f"field {unknown[0]}")
-    raise Unimplemented(f"the `{name}` query")
+        raise InvalidArgument("Query variant is missing: set nearest, fusion, rrf, recommend, ...")
+    raise Unimplemented(f"the query variant with field number {unknown[0]}")
 
 
 def _params(msg: Any) -> SearchParams:
@@ -84,9 +154,18 @@ def _params(msg: Any) -> SearchParams:
     )
 
 
+def _lookup_from(msg: Any) -> LookupFrom | None:
+    if not msg.HasField("lookup_from"):
+        return None
+    location = msg.lookup_from
+    if location.HasField("shard_key_selector"):
+        raise Unimplemented("`lookup_from.shard_key` (custom sharding)")
+    if not location.collection_name:
+        raise InvalidArgument("lookup_from.collection_name is empty: name the collection to take vectors from")
+    return LookupFrom(location.collection_name, location.vector_name if location.HasField("vector_name") else None)
+
+
 def _node(msg: Any, limit_default: int) -> Prefetch:
-    if msg.HasField("lookup_from"):
-        raise Unimplemented("`lookup_from` (vectors from another collection)")
     return Prefetch(
         prefetch=[_node(child, DEFAULT_LIMIT) for child in msg.prefetch],
         query=_query(msg.query) if msg.HasField("query") else None,
@@ -95,6 +174,7 @@ def _node(msg: Any, limit_default: int) -> Prefetch:
         params=_params(msg),
         score_threshold=msg.score_threshold if msg.HasField("score_threshold") else None,
         limit=msg.limit if msg.HasField("limit") else limit_default,
+        lookup_from=_lookup_from(msg),
     )
 
 

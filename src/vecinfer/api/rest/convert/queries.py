@@ -3,24 +3,93 @@
 from __future__ import annotations
 
 from vecinfer.api.rest.convert.filters import optional_filter
+from vecinfer.api.rest.convert.formula import formula
 from vecinfer.api.rest.convert.values import payload_selector, vector_selector
 from vecinfer.api.rest.convert.vectors import vector_input
 from vecinfer.api.rest.json_input import Fields, JsonFormatError, Node
 from vecinfer.domain.errors import Unimplemented
-from vecinfer.domain.query import Fusion, Nearest, Prefetch, QueryKind, QueryRequest, SearchParams
+from vecinfer.domain.query import (
+    RECOMMEND_STRATEGIES,
+    Context,
+    ContextPair,
+    Discover,
+    Example,
+    FeedbackItem,
+    Fusion,
+    LookupFrom,
+    Nearest,
+    NearestMmr,
+    OrderBy,
+    Prefetch,
+    QueryKind,
+    QueryRequest,
+    Recommend,
+    RelevanceFeedback,
+    Sample,
+    SearchParams,
+)
 
 DEFAULT_LIMIT = 10
 _PREFETCH_KEYS = {"prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "lookup_from"}
 _REQUEST_KEYS = _PREFETCH_KEYS | {"offset", "with_vector", "with_vectors", "with_payload", "shard_key"}
-# Query objects of Qdrant's API that vecinfer does not run yet, by their key.
-_NOT_YET = {
-    "recommend": "the `recommend` query", "discover": "the `discover` query", "context": "the `context` query",
-    "order_by": "the `order_by` query", "formula": "the `formula` query (score boosting)",
-    "sample": "the `sample` query", "relevance_feedback": "the `relevance_feedback` query",
-    "text": "the `text` query",
-}
-_QUERY_EXPECTED = ("a query: a vector, a point id, an inference object, or one of {\"nearest\"}, {\"fusion\"}, "
-                   "{\"rrf\"}, ...")
+_QUERY_EXPECTED = ("a query: a vector, a point id, an inference object, or one of {\"nearest\"}, {\"recommend\"}, "
+                   "{\"discover\"}, {\"context\"}, {\"order_by\"}, {\"fusion\"}, {\"rrf\"}, {\"formula\"}, "
+                   "{\"sample\"}, {\"relevance_feedback\"}")
+
+
+def _example(node: Node) -> Example:
+    vector, point_id = vector_input(node)
+    return Example(vector=vector, point_id=point_id)
+
+
+def _examples(node: Node | None) -> tuple[Example, ...]:
+    return () if node is None else tuple(_example(item) for item in node.items())
+
+
+def _pairs(node: Node | None) -> tuple[ContextPair, ...]:
+    if node is None:
+        return ()
+    out = []
+    for pair in node.one_or_many():
+        fields = pair.fields({"positive", "negative"}, 'a context pair {"positive", "negative"}')
+        out.append(ContextPair(_example(fields.require("positive")), _example(fields.require("negative"))))
+    return tuple(out)
+
+
+def order_by(node: Node) -> OrderBy:
+    """`"key"` or `{"key", "direction"?: "asc"|"desc", "start_from"?: number|datetime}`."""
+    if node.is_string:
+        return OrderBy(node.string())
+    fields = node.fields({"key", "direction", "start_from"}, 'a key or an order_by object {"key", ...}')
+    direction = fields.get("direction")
+    if direction is not None and direction.value not in ("asc", "desc"):
+        direction.fail('"asc" or "desc"')
+    start = fields.get("start_from")
+    start_from: float | str | None = None
+    if start is not None:
+        start_from = start.string() if start.is_string else start.number()
+    return OrderBy(fields.require("key").string(), descending=direction is not None and direction.value == "desc",
+                   start_from=start_from)
+
+
+def _mmr(fields: Fields, nearest: Node) -> NearestMmr:
+    params = fields.require("mmr").fields({"diversity", "candidates_limit"})
+    diversity = params.get("diversity")
+    limit = params.get("candidates_limit")
+    return NearestMmr(_example(nearest), diversity=0.5 if diversity is None else diversity.number(),
+                      candidates_limit=None if limit is None else limit.integer())
+
+
+def _feedback(node: Node) -> RelevanceFeedback:
+    fields = node.fields({"target", "feedback", "strategy"}, 'relevance feedback {"target", "feedback", "strategy"}')
+    items = []
+    for item in fields.require("feedback").items():
+        f = item.fields({"example", "score"}, 'a feedback item {"example", "score"}')
+        items.append(FeedbackItem(_example(f.require("example")), f.require("score").number()))
+    naive = fields.require("strategy").fields({"naive"}, 'a strategy {"naive": {"a", "b", "c"}}').require("naive")
+    params = naive.fields({"a", "b", "c"})
+    return RelevanceFeedback(_example(fields.require("target")), tuple(items), a=params.require("a").number(),
+                             b=params.require("b").number(), c=params.require("c").number())
 
 
 def query(node: Node) -> QueryKind:
@@ -28,9 +97,10 @@ def query(node: Node) -> QueryKind:
         keys = set(node.value)
         if "nearest" in keys:
             fields = node.fields({"nearest", "mmr"})
+            nearest = fields.require("nearest")
             if fields.has("mmr"):
-                raise Unimplemented("MMR re-ranking (`nearest.mmr`)")
-            vector, point_id = vector_input(fields.require("nearest"))
+                return _mmr(fields, nearest)
+            vector, point_id = vector_input(nearest)
             return Nearest(vector=vector, point_id=point_id)
         if keys == {"fusion"}:
             method = node.fields({"fusion"}).require("fusion")
@@ -46,9 +116,31 @@ def query(node: Node) -> QueryKind:
             weights_node = rrf.get("weights")
             weights = () if weights_node is None else tuple(float(w) for w in weights_node.numbers())
             return Fusion("rrf", k=k, weights=weights)
-        for key, feature in _NOT_YET.items():
-            if keys == {key}:
-                raise Unimplemented(feature)
+        if keys == {"recommend"}:
+            r = node.fields({"recommend"}).require("recommend").fields({"positive", "negative", "strategy"})
+            strategy = r.get("strategy")
+            if strategy is not None and strategy.value not in RECOMMEND_STRATEGIES:
+                strategy.fail(" or ".join(f'"{s}"' for s in RECOMMEND_STRATEGIES))
+            return Recommend(_examples(r.get("positive")), _examples(r.get("negative")),
+                             "average_vector" if strategy is None else strategy.value)
+        if keys == {"discover"}:
+            d = node.fields({"discover"}).require("discover").fields({"target", "context"})
+            return Discover(_example(d.require("target")), _pairs(d.get("context")))
+        if keys == {"context"}:
+            return Context(_pairs(node.fields({"context"}).get("context")))
+        if keys == {"order_by"}:
+            return order_by(node.fields({"order_by"}).require("order_by"))
+        if keys == {"sample"}:
+            sample = node.fields({"sample"}).require("sample")
+            if sample.value != "random":
+                sample.fail('"random"')
+            return Sample()
+        if "formula" in keys:
+            return formula(node)
+        if keys == {"relevance_feedback"}:
+            return _feedback(node.fields({"relevance_feedback"}).require("relevance_feedback"))
+        if keys == {"text"}:
+            raise Unimplemented("the `text` query (BM25 over a full-text index)")
     try:
         vector, point_id = vector_input(node)
     except JsonFormatError as exc:
@@ -99,9 +191,17 @@ def _limit(fields: Fields) -> int:
     return DEFAULT_LIMIT if node is None else node.integer()
 
 
+def _lookup_from(node: Node | None) -> LookupFrom | None:
+    if node is None:
+        return None
+    fields = node.fields({"collection", "vector", "shard_key"}, 'a lookup location {"collection", "vector"?}')
+    if fields.has("shard_key"):
+        raise Unimplemented("`lookup_from.shard_key` (custom sharding)")
+    vector = fields.get("vector")
+    return LookupFrom(fields.require("collection").string(), None if vector is None else vector.string())
+
+
 def _node(fields: Fields) -> Prefetch:
-    if fields.has("lookup_from"):
-        raise Unimplemented("`lookup_from` (vectors from another collection)")
     prefetch = fields.get("prefetch")
     using = fields.get("using")
     threshold = fields.get("score_threshold")
@@ -115,6 +215,7 @@ def _node(fields: Fields) -> Prefetch:
         params=search_params(fields.get("params")),
         score_threshold=None if threshold is None else threshold.number(),
         limit=_limit(fields),
+        lookup_from=_lookup_from(fields.get("lookup_from")),
     )
 
 
