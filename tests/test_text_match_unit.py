@@ -260,12 +260,12 @@ def test_unindexed_rules_are_unchanged():
 # ---------------------------------------------------------------------------- segment index
 
 WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "Café", "cafe", "running", "runs",
-         "a", "extraordinarily", "snake_case", "don't", "Über", "ß", "x"]
+         "a", "extraordinarily", "snake_case", "don't", "Über", "ß", "x", "\x00", "a\x00b"]
 
 
 def random_value(rng: random.Random):
     def sentence() -> str:
-        return rng.choice([" ", ", ", "-"]).join(rng.choice(WORDS) for _ in range(rng.randint(0, 6)))
+        return rng.choice([" ", ", ", "-", " \x00 "]).join(rng.choice(WORDS) for _ in range(rng.randint(0, 6)))
 
     roll = rng.random()
     if roll < 0.6:
@@ -295,7 +295,8 @@ def test_segment_index_agrees_with_point_by_point_matching(params):
         segment.upsert(i, {}, {"t": random_value(rng)})  # a retired offset and a new one
     matcher = matcher_for({"type": "text", **params})
     assert isinstance(matcher, IndexedText)
-    queries = ["", "fox", "quick fox", "the", "cafe", "run", "brown fox", "fox brown", "qu", "don't", "ber x", "zebra fox"]
+    queries = ["", "fox", "quick fox", "the", "cafe", "run", "brown fox", "fox brown", "qu", "don't", "ber x", "zebra fox",
+               "\x00", "a \x00 b", "fox \x00 the", "x x", "the the"]
     for kind in ("text", "text_any", "phrase"):
         for query in queries:
             mask = matcher.segment_mask(segment, "t", kind, query, leaf_values)

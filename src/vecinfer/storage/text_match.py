@@ -254,14 +254,19 @@ _QUERY_CACHE_LIMIT = 1 << 12
 _EMPTY: frozenset[str] = frozenset()
 
 
-class _SegmentIndex:
-    """One segment's inverted index for one field: token -> offsets of the live points whose
-    (pooled) document holds it, and for phrases each point's token sequence."""
+# A token's place in a segment: offset << 32 | position in the point's document.
+_POSITION_BITS = 32
 
-    def __init__(self, size: int, postings: dict[str, np.ndarray], docs: dict[int, tuple[str, ...]] | None) -> None:
+
+class _SegmentIndex:
+    """One segment's inverted index for one field: token -> sorted offsets of the live points
+    whose (pooled) document holds it; with phrases also token -> sorted places (offset and
+    position, the boundary between two strings taking a position of its own)."""
+
+    def __init__(self, size: int, postings: dict[str, np.ndarray], places: dict[str, np.ndarray] | None) -> None:
         self.size = size
         self.postings = postings
-        self.docs = docs
+        self.places = places
 
     def has_all(self, wanted: Iterable[str]) -> np.ndarray:
         lists = []
@@ -291,13 +296,17 @@ class _SegmentIndex:
         return out
 
     def has_phrase(self, phrase: tuple[str, ...]) -> np.ndarray:
-        docs = self.docs
-        if docs is None or not phrase:
-            return np.zeros(self.size, dtype=np.bool_)
-        out = self.has_all(phrase)
-        for offset in np.flatnonzero(out).tolist():
-            if not _has_phrase(docs[offset], phrase):
-                out[offset] = False
+        out = np.zeros(self.size, dtype=np.bool_)
+        places = self.places
+        if places is None or not phrase or any(token not in places for token in phrase):
+            return out
+        # Start from the rarest token's places, moved back to where the phrase would start.
+        rarest = min(range(len(phrase)), key=lambda i: len(places[phrase[i]]))
+        starts = places[phrase[rarest]] - rarest
+        for i, token in enumerate(phrase):
+            if i != rarest and len(starts):
+                starts = starts[np.isin(starts + i, places[token], assume_unique=True)]
+        out[np.unique(starts >> _POSITION_BITS)] = True
         return out
 
 
@@ -417,28 +426,49 @@ class IndexedText:
         version = segment.version
         if cached is not None and cached[0] == version and cached[1].size == segment.size:
             return cached[1]
+        index = self._build(segment, key, values)
+        by_key[key] = (version, index)
+        return index
+
+    def _build(self, segment: Segment, key: str, values: Callable[[dict[str, Any], str], list[Any]]) -> _SegmentIndex:
+        """Tokenizes every live point (the per-string caches are left alone: a segment's
+        strings are seen once here)."""
+        tokenize = self.tokenizer.document_tokens
         postings: dict[str, list[int]] = {}
-        docs: dict[int, tuple[str, ...]] | None = {} if self.phrase_matching else None
+        places: dict[str, list[int]] | None = {} if self.phrase_matching else None
         for offset, _ in segment.iter_live():
             strings = [v for v in values(segment.payload(offset), key) if isinstance(v, str)]
             if not strings:
                 continue
-            if len(strings) == 1 and docs is None:
-                found: frozenset[str] | set[str] = self._set(strings[0])
+            if places is None:
+                found = set(tokenize(strings[0]))
+                for text in strings[1:]:
+                    found.update(tokenize(text))
             else:
-                sequence = self._pooled_sequence(strings)
-                if docs is not None:
-                    docs[offset] = sequence
-                found = set(sequence)
+                found = set()
+                position = offset << _POSITION_BITS
+                for i, text in enumerate(strings):
+                    position += 1 if i else 0  # the boundary between two strings
+                    for token in tokenize(text):
+                        found.add(token)
+                        place = places.get(token)
+                        if place is None:
+                            places[token] = [position]
+                        else:
+                            place.append(position)
+                        position += 1
             for token in found:
                 posting = postings.get(token)
                 if posting is None:
                     postings[token] = [offset]
                 else:
                     posting.append(offset)
-        index = _SegmentIndex(segment.size, {t: np.array(sorted(p), dtype=np.int64) for t, p in postings.items()}, docs)
-        by_key[key] = (version, index)
-        return index
+        # iter_live goes by id, not offset: sort each list.
+        return _SegmentIndex(
+            segment.size,
+            {t: np.sort(np.array(p, dtype=np.int64)) for t, p in postings.items()},
+            None if places is None else {t: np.sort(np.array(p, dtype=np.int64)) for t, p in places.items()},
+        )
 
 
 class Refusing:
