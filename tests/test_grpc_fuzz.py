@@ -1022,6 +1022,25 @@ TEMPLATES: dict[str, list[Message]] = {
     "/qdrant.Points/Query": QUERIES_VALID,
     "/qdrant.Points/QueryBatch": [qgrpc.QueryBatchPoints(collection_name=COLL, query_points=QUERIES_VALID[:3]),
                                   qgrpc.QueryBatchPoints(collection_name=COLL, query_points=QUERIES_VALID[3:])],
+    "/qdrant.Points/Search": [qgrpc.SearchPoints(collection_name=COLL, vector=D, vector_name="d", limit=3,
+                                                 filter=BERLIN, with_payload=qgrpc.WithPayloadSelector(enable=True))],
+    "/qdrant.Points/SearchBatch": [qgrpc.SearchBatchPoints(collection_name=COLL, search_points=[
+        qgrpc.SearchPoints(collection_name=COLL, vector=D, vector_name="d", limit=2),
+        qgrpc.SearchPoints(collection_name=COLL, vector=[0.5], vector_name="s", sparse_indices=qgrpc.SparseIndices(
+            data=[7]), limit=2)])],
+    "/qdrant.Points/Recommend": [qgrpc.RecommendPoints(
+        collection_name=COLL, positive=[_pid(1)], positive_vectors=[qgrpc.Vector(dense=qgrpc.DenseVector(data=D))],
+        using="d", limit=3, strategy=qgrpc.RecommendStrategy.BestScore)],
+    "/qdrant.Points/RecommendBatch": [qgrpc.RecommendBatchPoints(collection_name=COLL, recommend_points=[
+        qgrpc.RecommendPoints(collection_name=COLL, positive=[_pid(1)], using="d", limit=2)])],
+    "/qdrant.Points/Discover": [qgrpc.DiscoverPoints(
+        collection_name=COLL, using="d", limit=3,
+        target=qgrpc.TargetVector(single=qgrpc.VectorExample(vector=qgrpc.Vector(dense=qgrpc.DenseVector(data=D)))),
+        context=[qgrpc.ContextExamplePair(positive=qgrpc.VectorExample(id=_pid(1)),
+                                          negative=qgrpc.VectorExample(id=_pid(3)))])],
+    "/qdrant.Points/DiscoverBatch": [qgrpc.DiscoverBatchPoints(collection_name=COLL, discover_points=[
+        qgrpc.DiscoverPoints(collection_name=COLL, using="d", limit=2, target=qgrpc.TargetVector(
+            single=qgrpc.VectorExample(id=_pid(1))))])],
     "/qdrant.Points/UpdateBatch": [qgrpc.UpdateBatchPoints(collection_name=COLL, wait=True, operations=VALID_OPS[:4]),
                                    qgrpc.UpdateBatchPoints(collection_name=COLL, wait=True, operations=VALID_OPS[4:])],
 }

@@ -16,9 +16,10 @@ from vecinfer.api.grpc.convert.vectors import vectors_to
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.api.grpc.groups import GroupingMethods
 from vecinfer.api.grpc.legacy import LegacyMethods
+from vecinfer.api.grpc.output import fill_scored, fill_usage
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
-from vecinfer.domain.query import Record, ScoredPoint, ScrollRequest
+from vecinfer.domain.query import Record, ScrollRequest
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
@@ -26,11 +27,6 @@ from vecinfer_proto.qdrant import points_service_pb2_grpc as pb_grpc
 
 Context: TypeAlias = grpc.aio.ServicerContext
 _STATUS = {"acknowledged": pb.Acknowledged, "completed": pb.Completed}
-
-
-def _fill_usage(usage: dict[str, int], response: Any) -> None:
-    for model, tokens in usage.items():
-        response.usage.inference.models[model].tokens = tokens
 
 
 def _fill_update(result: UpdateResult, out: pb.UpdateResult) -> None:
@@ -41,7 +37,7 @@ def _fill_update(result: UpdateResult, out: pb.UpdateResult) -> None:
 def _operation_response(answer: Answer[UpdateResult]) -> pb.PointsOperationResponse:
     response = pb.PointsOperationResponse(time=answer.seconds)
     _fill_update(answer.result, response.result)
-    _fill_usage(answer.usage, response)
+    fill_usage(answer.usage, response)
     return response
 
 
@@ -51,21 +47,6 @@ def _fill_record(record: Record, out: pb.RetrievedPoint) -> None:
         fill_map(record.payload, out.payload)
     if record.vectors is not None:
         vectors_to(record.vectors, out.vectors)
-
-
-def _fill_scored(scored: list[ScoredPoint], out: Any) -> None:
-    for point in scored:
-        item = out.add()
-        point_id_to(point.id, item.id)
-        item.score = point.score
-        if point.payload:
-            fill_map(point.payload, item.payload)
-        if point.vectors is not None:
-            vectors_to(point.vectors, item.vectors)
-        if isinstance(point.order_value, int):
-            item.order_value.int = point.order_value
-        elif point.order_value is not None:
-            item.order_value.float = point.order_value
 
 
 def _wait(request: Any) -> bool:
@@ -141,7 +122,7 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
         response = pb.UpdateBatchResponse(time=answer.seconds)
         for result in answer.result:
             _fill_update(result, response.result.add())
-        _fill_usage(answer.usage, response)
+        fill_usage(answer.usage, response)
         return response
 
     # ------------------------------------------------------------------ reads
@@ -189,8 +170,8 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
         answer = await self.points.query(request_context(context, request), request.collection_name,
                                          query_request_from(request))
         response = pb.QueryResponse(time=answer.seconds)
-        _fill_scored(answer.result, response.result)
-        _fill_usage(answer.usage, response)
+        fill_scored(answer.result, response.result)
+        fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
@@ -205,6 +186,6 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
                                                [query_request_from(q) for q in request.query_points])
         response = pb.QueryBatchResponse(time=answer.seconds)
         for scored in answer.result:
-            _fill_scored(scored, response.result.add().result)
-        _fill_usage(answer.usage, response)
+            fill_scored(scored, response.result.add().result)
+        fill_usage(answer.usage, response)
         return response

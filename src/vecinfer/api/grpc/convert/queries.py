@@ -141,7 +141,7 @@ def _query(msg: pb.Query) -> QueryKind:
     raise Unimplemented(f"the query variant with field number {unknown[0]}")
 
 
-def _params(msg: Any) -> SearchParams:
+def search_params(msg: Any) -> SearchParams:
     if not msg.HasField("params"):
         return SearchParams()
     p = msg.params
@@ -154,7 +154,7 @@ def _params(msg: Any) -> SearchParams:
     )
 
 
-def _lookup_from(msg: Any) -> LookupFrom | None:
+def lookup_from(msg: Any) -> LookupFrom | None:
     if not msg.HasField("lookup_from"):
         return None
     location = msg.lookup_from
@@ -171,10 +171,10 @@ def _node(msg: Any, limit_default: int) -> Prefetch:
         query=_query(msg.query) if msg.HasField("query") else None,
         using=msg.using if msg.HasField("using") and msg.using else None,
         filter=optional_filter(msg),
-        params=_params(msg),
+        params=search_params(msg),
         score_threshold=msg.score_threshold if msg.HasField("score_threshold") else None,
         limit=msg.limit if msg.HasField("limit") else limit_default,
-        lookup_from=_lookup_from(msg),
+        lookup_from=lookup_from(msg),
     )
 
 

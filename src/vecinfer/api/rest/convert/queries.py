@@ -191,7 +191,7 @@ def _limit(fields: Fields) -> int:
     return DEFAULT_LIMIT if node is None else node.integer()
 
 
-def _lookup_from(node: Node | None) -> LookupFrom | None:
+def lookup_from(node: Node | None) -> LookupFrom | None:
     if node is None:
         return None
     fields = node.fields({"collection", "vector", "shard_key"}, 'a lookup location {"collection", "vector"?}')
@@ -215,7 +215,7 @@ def _node(fields: Fields) -> Prefetch:
         params=search_params(fields.get("params")),
         score_threshold=None if threshold is None else threshold.number(),
         limit=_limit(fields),
-        lookup_from=_lookup_from(fields.get("lookup_from")),
+        lookup_from=lookup_from(fields.get("lookup_from")),
     )
 
 

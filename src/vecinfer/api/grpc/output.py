@@ -1,0 +1,30 @@
+"""Filling response messages shared by several servicers: scored points and inference usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecinfer.api.grpc.convert.values import fill_map, point_id_to
+from vecinfer.api.grpc.convert.vectors import vectors_to
+from vecinfer.domain.query import ScoredPoint
+
+
+def fill_usage(usage: dict[str, int], response: Any) -> None:
+    for model, tokens in usage.items():
+        response.usage.inference.models[model].tokens = tokens
+
+
+def fill_scored(scored: list[ScoredPoint], out: Any) -> None:
+    """Append `scored` to a repeated ScoredPoint field."""
+    for point in scored:
+        item = out.add()
+        point_id_to(point.id, item.id)
+        item.score = point.score
+        if point.payload:
+            fill_map(point.payload, item.payload)
+        if point.vectors is not None:
+            vectors_to(point.vectors, item.vectors)
+        if isinstance(point.order_value, int):
+            item.order_value.int = point.order_value
+        elif point.order_value is not None:
+            item.order_value.float = point.order_value
