@@ -152,3 +152,16 @@ def test_recommend_in_a_prefetch_tree_and_exclusion(qc):
                               positive=[3], strategy=models.RecommendStrategy.SUM_SCORES)), limit=10).points
     ids = [p.id for p in got]
     assert 3 not in ids and set(ids) <= {1, 2, 4, 5}
+
+
+def test_scroll_with_order_by(qc):
+    payloads = {1: {"t": "2024-01-02T00:00:00Z"}, 2: {"t": "2024-01-01T00:00:00Z"}, 3: {"t": ["2023-06-01"]}, 4: {}}
+    name = _collection(qc, "scroll_ordered", {i: [1.0, 0.0] for i in payloads}, payloads=payloads)
+    qc.create_payload_index(name, "t", field_schema=models.PayloadSchemaType.DATETIME)
+    records, next_offset = qc.scroll(name, order_by=models.OrderBy(key="t", direction=models.Direction.DESC), limit=10)
+    assert [r.id for r in records] == [1, 2, 3] and next_offset is None
+    assert records[1].order_value == 1704067200000000  # microseconds since the epoch
+    records, _ = qc.scroll(name, order_by=models.OrderBy(key="t", start_from="2024-01-01T00:00:00Z"), limit=10)
+    assert [r.id for r in records] == [2, 1]
+    with pytest.raises(Exception, match="Cannot use an `offset` when using `order_by`"):
+        qc.scroll(name, order_by="t", offset=2)

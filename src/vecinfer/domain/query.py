@@ -174,6 +174,7 @@ class Record:
     id: PointId
     payload: dict | None = None
     vectors: dict | None = None
+    order_value: float | int | None = None  # set by a scroll with order_by
 
 
 @dataclass
@@ -183,6 +184,7 @@ class ScrollRequest:
     limit: int = 10
     with_payload: PayloadSelector = field(default_factory=lambda: PayloadSelector(enable=True))
     with_vectors: VectorSelector = field(default_factory=VectorSelector)
+    order_by: OrderBy | None = None  # no paging then: next_page_offset stays None
 
 
 @dataclass

@@ -29,9 +29,11 @@ from vecinfer.domain.query import (
     Prefetch,
     QueryRequest,
     Recommend,
+    Record,
     RelevanceFeedback,
     Sample,
     ScoredPoint,
+    ScrollRequest,
 )
 from vecinfer.query import formula, fusion, mmr, ordering, scoring
 from vecinfer.query.records import record_of
@@ -266,7 +268,7 @@ class _Execution:
             offsets = self._pool(flt, candidates).tolist()
             return [(o, 1.0) for o in self.rng.sample(offsets, min(limit, len(offsets)))]
         if isinstance(query, OrderBy):
-            return [(o, 1.0) for o, _ in self._ordered(query, flt, limit, candidates)]
+            return [(o, 1.0) for o, _ in self.ordered(query, flt, limit, candidates)]
         name = self._vector_name(node)
         if isinstance(query, Nearest):
             vector = self._example_vector(Example(query.vector, query.point_id), name, node)
@@ -309,7 +311,7 @@ class _Execution:
         offsets.sort(key=lambda o: id_sort_key(self.c.id_at(o)))
         return [(o, 1.0) for o in offsets[:limit]]  # score-less results score 1.0, as in Qdrant
 
-    def _ordered(self, query: OrderBy, flt: Filter | None, limit: int,
+    def ordered(self, query: OrderBy, flt: Filter | None, limit: int,
                  candidates: set[int] | None) -> list[tuple[int, int | float]]:
         index = self.c.payload_schema.get(query.key)
         if index is None or index.type not in ordering.RANGE_INDEXES or (
@@ -353,7 +355,7 @@ class _Execution:
         if node.prefetch:
             children = [self.run(child, flt, child.limit) for child in node.prefetch]
             candidates = {offset for ranked in children for offset, _ in ranked}
-        return self._ordered(node.query, flt, limit, candidates)
+        return self.ordered(node.query, flt, limit, candidates)
 
 
 def execute(collection: Collection, request: QueryRequest,
@@ -371,4 +373,19 @@ def execute(collection: Collection, request: QueryRequest,
     for offset, score, order_value in hits[request.offset:]:
         record = record_of(collection, offset, request.with_payload, request.with_vectors)
         out.append(ScoredPoint(record.id, float(score), record.payload, record.vectors, order_value))
+    return out
+
+
+def ordered_scroll(collection: Collection, request: ScrollRequest) -> list[Record]:
+    """A scroll with `order_by`: one record per value entry, in value order."""
+    assert request.order_by is not None
+    if request.offset is not None:
+        raise InvalidArgument("Bad request: Cannot use an `offset` when using `order_by`. "
+                              "Use `order_by.start_from` to continue from a value instead")
+    execution = _Execution(collection, {})
+    out = []
+    for offset, value in execution.ordered(request.order_by, request.filter, request.limit, None):
+        record = record_of(collection, offset, request.with_payload, request.with_vectors)
+        record.order_value = value
+        out.append(record)
     return out

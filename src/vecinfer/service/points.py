@@ -7,9 +7,11 @@ import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from vecinfer.domain import json_path
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import NotFound, ValidationFailed
 from vecinfer.domain.filters import Filter
+from vecinfer.domain.groups import DistanceMatrix, FacetHit, FacetRequest, GroupsRequest, MatrixRequest, PointGroup
 from vecinfer.domain.points import PointId
 from vecinfer.domain.query import (
     PayloadSelector,
@@ -23,7 +25,7 @@ from vecinfer.domain.query import (
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.inference.backend import Purpose
 from vecinfer.inference.resolver import Resolver, Slot, slots_in_operations, slots_in_query
-from vecinfer.query import planner, records
+from vecinfer.query import facet, groups, matrix, planner, records
 from vecinfer.service import strict_mode
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
@@ -193,6 +195,8 @@ class PointOperations:
 
     async def scroll(self, ctx: RequestContext, name: str, request: ScrollRequest) -> Answer[ScrollPage]:
         def read(collection: Collection) -> ScrollPage:
+            if request.order_by is not None:
+                return ScrollPage(planner.ordered_scroll(collection, request), None)
             found, next_offset = records.scroll(collection, request.filter, request.offset, request.limit,
                                                 request.with_payload, request.with_vectors)
             return ScrollPage(found, next_offset)
@@ -252,3 +256,86 @@ class PointOperations:
     async def query_batch(self, ctx: RequestContext, name: str,
                           requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
         return await self._queries(ctx, "query_batch", name, requests, batch=True)
+
+    # ------------------------------------------------------------------ groups, facets, distance matrices
+
+    def _at_least(self, field: str, value: int, minimum: int) -> None:
+        if value < minimum:
+            raise ValidationFailed(field, f"value {value} invalid, must be {minimum} or more")
+        bound = self._limits.s.max_limit
+        if value > bound:
+            raise ValidationFailed(field, f"value {value} is over the limit of {bound} (VECINFER_MAX_LIMIT)")
+
+    async def _groups(self, ctx: RequestContext, operation: str, name: str, request: GroupsRequest,
+                      legacy: bool) -> Answer[list[PointGroup]]:
+        def check() -> None:
+            self._limits.query(request.query)
+            self._at_least("group_size", request.group_size, 1)
+            json_path.parse(request.group_by)
+            planner.validate(request.query.root)
+            self._strict_read(name, lambda s: strict_mode.check_groups(s, request, _timeout(ctx), legacy),
+                              lambda: strict_mode.query_cost([request.query]))
+
+        async def work() -> tuple[list[PointGroup], dict[str, int]]:
+            collection = self._catalog.get(name)
+            # `lookup_from` collections and the `with_lookup` one: read under their own locks too.
+            wanted = planner.lookup_collections(request.query.root)
+            target_name = request.with_lookup.collection if request.with_lookup is not None else None
+            if target_name is not None:
+                wanted = wanted | {target_name}
+            others = {n: self._catalog.get(n) for n in sorted(wanted)}
+            usage = await self._resolve(ctx, operation, slots_in_query(request.query.root), "query")
+
+            def run() -> list[PointGroup]:
+                distinct = {id(c): c for c in (collection, *others.values())}
+                with contextlib.ExitStack() as locks:
+                    for locked in sorted(distinct.values(), key=lambda c: c.name):
+                        locks.enter_context(locked.lock.reading())
+                    lookup = {**others, name: collection, collection.name: collection}
+                    target = others[target_name] if target_name is not None else None
+                    return groups.execute(collection, request, lookup, target)
+
+            return await asyncio.to_thread(run), usage
+
+        return await answer(ctx, operation, work, check=check)
+
+    async def query_groups(self, ctx: RequestContext, name: str, request: GroupsRequest) -> Answer[list[PointGroup]]:
+        return await self._groups(ctx, "query_groups", name, request, legacy=False)
+
+    async def search_groups(self, ctx: RequestContext, name: str, request: GroupsRequest) -> Answer[list[PointGroup]]:
+        """The legacy search/groups: a nearest query (built by the door) grouped."""
+        return await self._groups(ctx, "search_groups", name, request, legacy=True)
+
+    async def recommend_groups(self, ctx: RequestContext, name: str,
+                               request: GroupsRequest) -> Answer[list[PointGroup]]:
+        """The legacy recommend/groups: a recommend query (built by the door) grouped."""
+        return await self._groups(ctx, "recommend_groups", name, request, legacy=True)
+
+    async def facet(self, ctx: RequestContext, name: str, request: FacetRequest) -> Answer[list[FacetHit]]:
+        def check() -> None:
+            self._at_least("limit", request.limit, 1)
+            self._limits.filter(request.filter, "filter")
+            json_path.parse(request.key)
+            self._strict_read(name, lambda s: strict_mode.check_facet(s, request, _timeout(ctx)),
+                              lambda: strict_mode.filtered_read_cost(request.filter))
+
+        return await self._read(ctx, "facet", name, lambda c: facet.count(c, request), check=check)
+
+    async def _matrix(self, ctx: RequestContext, operation: str, name: str,
+                      request: MatrixRequest) -> Answer[DistanceMatrix]:
+        def check() -> None:
+            self._at_least("sample", request.sample, 2)
+            self._at_least("limit", request.limit, 1)
+            self._limits.filter(request.filter, "filter")
+            self._strict_read(name, lambda s: strict_mode.check_matrix(s, request, _timeout(ctx)),
+                              lambda: strict_mode.filtered_read_cost(request.filter))
+
+        return await self._read(ctx, operation, name, lambda c: matrix.search_matrix(c, request), check=check)
+
+    async def search_matrix_pairs(self, ctx: RequestContext, name: str,
+                                  request: MatrixRequest) -> Answer[DistanceMatrix]:
+        return await self._matrix(ctx, "search_matrix_pairs", name, request)
+
+    async def search_matrix_offsets(self, ctx: RequestContext, name: str,
+                                    request: MatrixRequest) -> Answer[DistanceMatrix]:
+        return await self._matrix(ctx, "search_matrix_offsets", name, request)

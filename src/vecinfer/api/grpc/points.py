@@ -10,7 +10,7 @@ from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert import writes
 from vecinfer.api.grpc.convert.collections import field_index_from
 from vecinfer.api.grpc.convert.filters import optional_filter
-from vecinfer.api.grpc.convert.queries import payload_selector, query_request_from, vector_selector
+from vecinfer.api.grpc.convert.queries import order_by_from, payload_selector, query_request_from, vector_selector
 from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_to
 from vecinfer.api.grpc.convert.vectors import vectors_to
 from vecinfer.api.grpc.errors import grpc_errors
@@ -18,7 +18,7 @@ from vecinfer.api.grpc.groups import GroupingMethods
 from vecinfer.api.grpc.legacy import LegacyMethods
 from vecinfer.api.grpc.output import fill_scored, fill_usage
 from vecinfer.domain import points as ops
-from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
+from vecinfer.domain.errors import InvalidArgument, clip
 from vecinfer.domain.query import Record, ScrollRequest
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
@@ -47,6 +47,10 @@ def _fill_record(record: Record, out: pb.RetrievedPoint) -> None:
         fill_map(record.payload, out.payload)
     if record.vectors is not None:
         vectors_to(record.vectors, out.vectors)
+    if isinstance(record.order_value, int):
+        out.order_value.int = record.order_value
+    elif record.order_value is not None:
+        out.order_value.float = record.order_value
 
 
 def _wait(request: Any) -> bool:
@@ -140,14 +144,13 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
 
     @grpc_errors
     async def Scroll(self, request: pb.ScrollPoints, context: Context) -> pb.ScrollResponse:
-        if request.HasField("order_by"):
-            raise Unimplemented("`order_by` in scroll")
         scroll = ScrollRequest(
             filter=optional_filter(request),
             offset=point_id_from(request.offset, "offset") if request.HasField("offset") else None,
             limit=request.limit if request.HasField("limit") else 10,
             with_payload=payload_selector(request, "with_payload", default=True),
             with_vectors=vector_selector(request),
+            order_by=order_by_from(request.order_by) if request.HasField("order_by") else None,
         )
         answer = await self.points.scroll(request_context(context, request), request.collection_name, scroll)
         response = pb.ScrollResponse(time=answer.seconds)

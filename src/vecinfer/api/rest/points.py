@@ -66,8 +66,6 @@ def add_routes(app: web.Application, points: PointOperations) -> None:
         body = await req.optional_body(request)
         fields = (body or Node({})).fields({"offset", "limit", "filter", "with_payload", "with_vector",
                                             "with_vectors", "order_by", "shard_key"}, "a scroll request object")
-        if fields.has("order_by"):
-            raise Unimplemented("`order_by` in scroll")
         if fields.has("shard_key"):
             raise Unimplemented("`shard_key` (custom sharding)")
         offset, limit = fields.get("offset"), fields.get("limit")
@@ -77,6 +75,7 @@ def add_routes(app: web.Application, points: PointOperations) -> None:
             limit=10 if limit is None else limit.integer(),
             with_payload=payload_selector(fields.get("with_payload"), default=True),
             with_vectors=vector_selector(fields.get("with_vector", "with_vectors")),
+            order_by=None if (order := fields.get("order_by")) is None else queries.order_by(order),
         )
         answer = await points.scroll(req.context(request, params), request.match_info["name"], scroll_request)
         page = answer.result

@@ -40,6 +40,8 @@ def record(point: Record) -> dict[str, Any]:
         out["payload"] = point.payload
     if point.vectors is not None:
         out["vector"] = vectors_out(point.vectors)
+    if point.order_value is not None:
+        out["order_value"] = point.order_value
     return out
 
 
