@@ -638,3 +638,52 @@ class PayloadSizes:
         with self._lock:
             self._known[owner] = (version, measured)
         return measured
+
+
+# ---------------------------------------------------------------------------- groups, facets, matrices
+
+# Index types that serve `match` (Qdrant's `supports_match`), and how Qdrant names each kind.
+_KIND_NAMES = {"keyword": "Keyword", "integer": "Integer", "float": "Float", "geo": "Geo", "text": "Text",
+               "bool": "Bool", "datetime": "Datetime", "uuid": "Uuid"}
+_MATCH_CAPABILITIES = {"keyword_match", "int_match", "bool_match", "uuid_match"}
+
+
+def check_group_by(checker: Checker, group_by: str) -> None:
+    """With `unindexed_filtering_retrieve: false`, `group_by` needs an index that serves `match`."""
+    if checker.strict.unindexed_filtering_retrieve is not False:
+        return
+    index = checker._by_path.get(_path(group_by))
+    if index is None:
+        raise refused(f'Index required but not found for "{group_by}"', "Create an index supporting `match` for this key.")
+    if not capabilities(index) & _MATCH_CAPABILITIES:
+        raise refused(f'Index of type "{_KIND_NAMES.get(index.type, index.type)}" found for "{group_by}"',
+                      "Create an index supporting `match` for this key.")
+
+
+def check_groups(checker: Checker, request: Any, timeout: int | None, legacy: bool = False) -> None:
+    """A grouped query (`GroupsRequest`): the root's full-scan rule (not for the legacy search and
+    recommend groups, nor when prefetches are rescored), `group_by`, then `limit · group_size`,
+    the filter and the search params; then the timeout. Prefetches are not checked, as in Qdrant."""
+    root: Prefetch = request.query.root
+    if not legacy and root.query is not None and not root.prefetch:
+        checker._full_scan(root)
+    check_group_by(checker, request.group_by)
+    check_limit(root.limit * request.group_size, checker.strict.max_query_limit, "limit")
+    checker._read_filter(root.filter)
+    checker._search_params(root.params)
+    check_timeout(timeout, checker.strict)
+
+
+def check_facet(checker: Checker, request: Any, timeout: int | None) -> None:
+    """A facet (`FacetRequest`): its limit, filter and `exact`, then the timeout."""
+    check_limit(request.limit, checker.strict.max_query_limit, "limit")
+    checker._read_filter(request.filter)
+    check_exact(request.exact, checker.strict)
+    check_timeout(timeout, checker.strict)
+
+
+def check_matrix(checker: Checker, request: Any, timeout: int | None) -> None:
+    """A distance matrix (`MatrixRequest`): `limit · sample`, the filter, then the timeout."""
+    check_limit(request.limit * request.sample, checker.strict.max_query_limit, "limit")
+    checker._read_filter(request.filter)
+    check_timeout(timeout, checker.strict)
