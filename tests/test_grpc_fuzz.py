@@ -1041,6 +1041,24 @@ TEMPLATES: dict[str, list[Message]] = {
     "/qdrant.Points/DiscoverBatch": [qgrpc.DiscoverBatchPoints(collection_name=COLL, discover_points=[
         qgrpc.DiscoverPoints(collection_name=COLL, using="d", limit=2, target=qgrpc.TargetVector(
             single=qgrpc.VectorExample(id=_pid(1))))])],
+    "/qdrant.Points/QueryGroups": [
+        qgrpc.QueryPointGroups(collection_name=COLL, query=NEAREST, using="d", group_by="city", group_size=2, limit=3,
+                               with_payload=PAYLOAD_ON, with_lookup=qgrpc.WithLookup(collection=COLL)),
+        qgrpc.QueryPointGroups(collection_name=COLL, prefetch=[qgrpc.PrefetchQuery(query=NEAREST, using="d", limit=2)],
+                               query=qgrpc.Query(fusion=qgrpc.Fusion.RRF), group_by="tags", filter=BERLIN,
+                               with_vectors=VECTORS_ON),
+    ],
+    "/qdrant.Points/SearchGroups": [qgrpc.SearchPointGroups(collection_name=COLL, vector=D, vector_name="d",
+                                                            group_by="n", group_size=1, limit=2)],
+    "/qdrant.Points/RecommendGroups": [qgrpc.RecommendPointGroups(
+        collection_name=COLL, positive=[_pid(1)], negative_vectors=[qgrpc.Vector(dense=qgrpc.DenseVector(data=D))],
+        using="d", group_by="city", group_size=1, limit=3, strategy=qgrpc.RecommendStrategy.SumScores,
+        with_lookup=qgrpc.WithLookup(collection=COLL, with_payload=PAYLOAD_ON))],
+    "/qdrant.Points/Facet": [qgrpc.FacetCounts(collection_name=COLL, key="city", limit=5),
+                             qgrpc.FacetCounts(collection_name=COLL, key="n", filter=BERLIN, exact=True)],
+    "/qdrant.Points/SearchMatrixPairs": [qgrpc.SearchMatrixPoints(collection_name=COLL, sample=5, limit=2, using="d")],
+    "/qdrant.Points/SearchMatrixOffsets": [qgrpc.SearchMatrixPoints(collection_name=COLL, using="s", filter=qgrpc.Filter(
+        must_not=[qgrpc.Condition(has_id=qgrpc.HasIdCondition(has_id=[_pid(3)]))]))],
     "/qdrant.Points/UpdateBatch": [qgrpc.UpdateBatchPoints(collection_name=COLL, wait=True, operations=VALID_OPS[:4]),
                                    qgrpc.UpdateBatchPoints(collection_name=COLL, wait=True, operations=VALID_OPS[4:])],
 }
