@@ -284,39 +284,56 @@ def random_value(rng: random.Random):
      "phrase_matching": True, "max_token_len": 8},
 ])
 def test_segment_index_agrees_with_point_by_point_matching(params):
+    matcher = matcher_for({"type": "text", **params})
+    assert isinstance(matcher, IndexedText)
+    check_segment_masks(matcher)
+
+
+def test_unindexed_segment_index_agrees_with_point_by_point_matching():
+    check_segment_masks(UNINDEXED)
+
+
+def check_segment_masks(matcher):
     rng = random.Random(7)
     segment = Segment(CollectionConfig())
+
+    def payload() -> dict:
+        # The same values under a plain key, a nested key and in an array of objects.
+        value = random_value(rng)
+        return {"t": value, "o": {"t": value}, "arr": [{"t": value}, {"t": "zebra"}]}
+
     for i in range(400):
-        payload = {} if rng.random() < 0.05 else {"t": random_value(rng)}
-        segment.upsert(i, {}, payload)
+        segment.upsert(i, {}, {} if rng.random() < 0.05 else payload())
     for i in range(0, 400, 9):
         segment.delete(i)
     for i in range(3, 400, 17):
-        segment.upsert(i, {}, {"t": random_value(rng)})  # a retired offset and a new one
-    matcher = matcher_for({"type": "text", **params})
-    assert isinstance(matcher, IndexedText)
+        segment.upsert(i, {}, payload())  # a retired offset and a new one
     queries = ["", "fox", "quick fox", "the", "cafe", "run", "brown fox", "fox brown", "qu", "don't", "ber x", "zebra fox",
                "\x00", "a \x00 b", "fox \x00 the", "x x", "the the"]
-    for kind in ("text", "text_any", "phrase"):
-        for query in queries:
-            mask = matcher.segment_mask(segment, "t", kind, query, leaf_values)
-            assert mask.shape == (segment.size,)
-            expected = [False] * segment.size
-            for offset, _ in segment.iter_live():
-                expected[offset] = matcher.matches(kind, query, leaf_values(segment.payload(offset), "t"))
-            assert mask.tolist() == expected, (kind, query)
+    for key in ("t", "o.t", "arr[].t"):
+        for kind in ("text", "text_any", "phrase"):
+            for query in queries:
+                mask = matcher.segment_mask(segment, key, kind, query, leaf_values)
+                assert mask.shape == (segment.size,)
+                expected = [False] * segment.size
+                for offset, _ in segment.iter_live():
+                    expected[offset] = matcher.matches(kind, query, leaf_values(segment.payload(offset), key))
+                assert mask.tolist() == expected, (key, kind, query)
 
 
-def test_segment_index_follows_segment_changes():
+@pytest.mark.parametrize("matcher", [matcher_for({"type": "text", "phrase_matching": True}), UNINDEXED],
+                         ids=["indexed", "unindexed"])
+def test_segment_index_follows_segment_changes(matcher):
     segment = Segment(CollectionConfig())
     segment.upsert(1, {}, {"t": "brown fox"})
-    matcher = matcher_for({"type": "text"})
-    assert isinstance(matcher, IndexedText)
     assert matcher.segment_mask(segment, "t", "text", "fox", leaf_values).tolist() == [True]
     segment.set_payload(1, {"t": "lazy dog"})
     assert matcher.segment_mask(segment, "t", "text", "fox", leaf_values).tolist() == [False]
     segment.upsert(2, {}, {"t": ["a fox", "b"]})
-    assert matcher.segment_mask(segment, "t", "text", "fox b", leaf_values).tolist() == [False, True]
+    pooled = matcher is not UNINDEXED
+    assert matcher.segment_mask(segment, "t", "text", "fox b", leaf_values).tolist() == [False, pooled]
+    assert matcher.segment_mask(segment, "t", "phrase", "a fox", leaf_values).tolist() == [False, True]
+    assert matcher.segment_mask(segment, "t", "phrase", "fox b", leaf_values).tolist() == [False, False]
     segment.delete(2)
     assert matcher.segment_mask(segment, "t", "text_any", "fox dog", leaf_values).tolist() == [True, False]
 

@@ -204,13 +204,13 @@ class VecinferHookEngine(VecinferEngine):
     def load(self, corpus, texts):
         from vecinfer.domain.filters import Match
         from vecinfer.storage import filters
-        from vecinfer.storage.text_match import TEXT_KINDS
+        from vecinfer.storage.text_match import TEXT_KINDS, UNINDEXED
 
         original = filters._vector_condition
 
         def vector_condition(segment, cond, text):
             if isinstance(cond, Match) and cond.kind in TEXT_KINDS:
-                segment_mask = getattr(text.get(cond.key), "segment_mask", None)
+                segment_mask = getattr(text.get(cond.key, UNINDEXED), "segment_mask", None)
                 if segment_mask is not None:
                     return segment_mask(segment, cond.key, cond.kind, cond.value, filters.leaf_values)
             return original(segment, cond, text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import weakref
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -50,11 +51,27 @@ def word_tokens(text: str) -> list[str]:
 class Unindexed:
     """Each string is tokenized on its own; an array matches when one element does."""
 
+    def __init__(self) -> None:
+        self._indexes = _SegmentIndexes()
+
     def matches(self, kind: str, query: str, values: list[Any]) -> bool:
         wanted = word_tokens(query)
         if not wanted:
             return False  # a query with no tokens matches nothing
         return any(isinstance(v, str) and _tokens_match(kind, wanted, word_tokens(v)) for v in values)
+
+    def segment_mask(self, segment: Segment, key: str, kind: str, query: str, values: Values) -> np.ndarray:
+        """`matches` for every offset of `segment` at once, from an inverted index of its strings
+        (each string a document of its own), built once per segment version."""
+        wanted = word_tokens(query)
+        if not wanted:
+            return np.zeros(segment.size, dtype=np.bool_)
+        phrase = kind == "phrase"
+        index = self._indexes.get(segment, key, phrase, lambda: _build_index(
+            segment, key, values, word_tokens, pooled=False, with_places=phrase))
+        if phrase:
+            return index.has_phrase(wanted)
+        return index.has_all(wanted) if kind == "text" else index.has_any(wanted)
 
 
 def _tokens_match(kind: str, wanted: list[str], have: list[str]) -> bool:
@@ -74,7 +91,6 @@ def _has_phrase(have: Sequence[str], wanted: Sequence[str]) -> bool:
     return any(have[i] == first and tuple(have[i:i + n]) == phrase for i in range(len(have) - n + 1))
 
 
-UNINDEXED = Unindexed()
 
 
 # ---------------------------------------------------------------------------- index parameters
@@ -254,19 +270,32 @@ _QUERY_CACHE_LIMIT = 1 << 12
 _EMPTY: frozenset[str] = frozenset()
 
 
-# A token's place in a segment: offset << 32 | position in the point's document.
+# A token's place: document << 32 | position in the document.
 _POSITION_BITS = 32
+# A payload key that is one name: no nesting, arrays or quoting.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# A point's values at a key with arrays flattened one level (filters.leaf_values).
+Values = Callable[[dict[str, Any], str], list[Any]]
 
 
 class _SegmentIndex:
-    """One segment's inverted index for one field: token -> sorted offsets of the live points
-    whose (pooled) document holds it; with phrases also token -> sorted places (offset and
-    position, the boundary between two strings taking a position of its own)."""
+    """An inverted index of one segment's values at one key. Its documents are the points
+    (a full-text index pools a point's strings) or the strings (no index: each string on its
+    own); `owners[d]` is the offset of document d. Token -> sorted documents holding it, and
+    optionally token -> sorted places (document << 32 | position; the boundary between two
+    pooled strings takes a position of its own)."""
 
-    def __init__(self, size: int, postings: dict[str, np.ndarray], places: dict[str, np.ndarray] | None) -> None:
+    def __init__(self, size: int, owners: np.ndarray, postings: dict[str, np.ndarray],
+                 places: dict[str, np.ndarray] | None) -> None:
         self.size = size
+        self.owners = owners
         self.postings = postings
         self.places = places
+
+    def _mask(self, documents: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.bool_)
+        out[self.owners[documents]] = True
+        return out
 
     def has_all(self, wanted: Iterable[str]) -> np.ndarray:
         lists = []
@@ -275,39 +304,103 @@ class _SegmentIndex:
             if posting is None:
                 return np.zeros(self.size, dtype=np.bool_)  # an unknown token: nothing matches
             lists.append(posting)
-        out = np.zeros(self.size, dtype=np.bool_)
         if not lists:
-            return out
+            return np.zeros(self.size, dtype=np.bool_)
         lists.sort(key=len)
         hits = lists[0]
         for posting in lists[1:]:
             if not len(hits):
                 break
             hits = np.intersect1d(hits, posting, assume_unique=True)
-        out[hits] = True
-        return out
+        return self._mask(hits)
 
-    def has_any(self, wanted: frozenset[str]) -> np.ndarray:
+    def has_any(self, wanted: Iterable[str]) -> np.ndarray:
         out = np.zeros(self.size, dtype=np.bool_)
-        for token in wanted:
+        for token in set(wanted):
             posting = self.postings.get(token)
             if posting is not None:
-                out[posting] = True
+                out[self.owners[posting]] = True
         return out
 
-    def has_phrase(self, phrase: tuple[str, ...]) -> np.ndarray:
-        out = np.zeros(self.size, dtype=np.bool_)
+    def has_phrase(self, phrase: Sequence[str]) -> np.ndarray:
         places = self.places
         if places is None or not phrase or any(token not in places for token in phrase):
-            return out
+            return np.zeros(self.size, dtype=np.bool_)
         # Start from the rarest token's places, moved back to where the phrase would start.
         rarest = min(range(len(phrase)), key=lambda i: len(places[phrase[i]]))
         starts = places[phrase[rarest]] - rarest
         for i, token in enumerate(phrase):
             if i != rarest and len(starts):
                 starts = starts[np.isin(starts + i, places[token], assume_unique=True)]
-        out[np.unique(starts >> _POSITION_BITS)] = True
-        return out
+        return self._mask(np.unique(starts >> _POSITION_BITS))
+
+
+def _plain_values(payload: dict[str, Any], key: str) -> list[Any]:
+    """filters.leaf_values for a key that is one plain name (the usual case, and faster)."""
+    if key not in payload:
+        return []
+    value = payload[key]
+    return value if isinstance(value, list) else [value]
+
+
+def _build_index(segment: Segment, key: str, values: Values, tokenize: Callable[[str], list[str]],
+                 pooled: bool, with_places: bool) -> _SegmentIndex:
+    if _PLAIN_KEY.fullmatch(key):
+        values = _plain_values
+    owners: list[int] = []
+    postings: defaultdict[str, list[int]] = defaultdict(list)
+    places: defaultdict[str, list[int]] = defaultdict(list)
+    payloads = segment.payloads
+    for offset in sorted(segment.offset_of.values()):
+        strings = [v for v in values(payloads[offset] or {}, key) if isinstance(v, str)]
+        if not strings:
+            continue
+        for group in ([strings] if pooled else [[text] for text in strings]):
+            document = len(owners)
+            owners.append(offset)
+            if not with_places:
+                found = set(tokenize(group[0]))
+                for text in group[1:]:
+                    found.update(tokenize(text))
+            else:
+                found = set()
+                position = document << _POSITION_BITS
+                for i, text in enumerate(group):
+                    position += 1 if i else 0  # the boundary between two strings
+                    for token in tokenize(text):
+                        found.add(token)
+                        places[token].append(position)
+                        position += 1
+            for token in found:
+                postings[token].append(document)
+    # Documents are numbered in offset order, so every list is sorted already.
+    return _SegmentIndex(
+        segment.size, np.array(owners, dtype=np.int64),
+        {t: np.array(p, dtype=np.int64) for t, p in postings.items()},
+        {t: np.array(p, dtype=np.int64) for t, p in places.items()} if with_places else None,
+    )
+
+
+class _SegmentIndexes:
+    """Inverted indexes by segment (held weakly) and key, rebuilt when the segment changes."""
+
+    def __init__(self) -> None:
+        self._by_segment: weakref.WeakKeyDictionary[Segment, dict[tuple[str, bool], tuple[int, _SegmentIndex]]] = (
+            weakref.WeakKeyDictionary())
+
+    def get(self, segment: Segment, key: str, with_places: bool, build: Callable[[], _SegmentIndex]) -> _SegmentIndex:
+        by_key = self._by_segment.setdefault(segment, {})
+        version = segment.version
+        # An index with places serves queries that do not need them too.
+        for want in ((key, True), (key, with_places)):
+            cached = by_key.get(want)
+            if cached is not None and cached[0] == version and cached[1].size == segment.size:
+                return cached[1]
+        for stale in [k for k in by_key if k[0] == key]:
+            del by_key[stale]
+        index = build()
+        by_key[(key, with_places)] = (version, index)
+        return index
 
 
 class IndexedText:
@@ -321,9 +414,7 @@ class IndexedText:
         self._doc_sets: dict[str, frozenset[str]] = {}
         self._query_sets: dict[str, frozenset[str]] = {}
         self._phrases: dict[str, tuple[str, ...]] = {}
-        # Per segment (weakly held) and payload key: (segment version, inverted index).
-        self._segments: weakref.WeakKeyDictionary[Segment, dict[str, tuple[int, _SegmentIndex]]] = (
-            weakref.WeakKeyDictionary())
+        self._indexes = _SegmentIndexes()
 
     # ------------------------------------------------------------------ tokens, cached
 
@@ -402,73 +493,25 @@ class IndexedText:
 
     # ------------------------------------------------------------------ a whole segment
 
-    def segment_mask(self, segment: Segment, key: str, kind: str, query: str,
-                     values: Callable[[dict[str, Any], str], list[Any]]) -> np.ndarray:
+    def segment_mask(self, segment: Segment, key: str, kind: str, query: str, values: Values) -> np.ndarray:
         """The condition over every offset of `segment` (retired offsets False), from an
         inverted index built once per segment version. `values(payload, key)` gives a point's
         values at `key` with arrays flattened one level (filters.leaf_values)."""
-        none = np.zeros(segment.size, dtype=np.bool_)
         if kind == "phrase":
             phrase = self.phrase(query)
             if not self.phrase_matching or not phrase:
-                return none
-            return self._segment_index(segment, key, values).has_phrase(phrase)
+                return np.zeros(segment.size, dtype=np.bool_)
+            return self._index(segment, key, values).has_phrase(phrase)
         wanted = self.query_set(query)
         if not wanted:
-            return none
-        index = self._segment_index(segment, key, values)
+            return np.zeros(segment.size, dtype=np.bool_)
+        index = self._index(segment, key, values)
         return index.has_all(wanted) if kind == "text" else index.has_any(wanted)
 
-    def _segment_index(self, segment: Segment, key: str,
-                       values: Callable[[dict[str, Any], str], list[Any]]) -> _SegmentIndex:
-        by_key = self._segments.setdefault(segment, {})
-        cached = by_key.get(key)
-        version = segment.version
-        if cached is not None and cached[0] == version and cached[1].size == segment.size:
-            return cached[1]
-        index = self._build(segment, key, values)
-        by_key[key] = (version, index)
-        return index
-
-    def _build(self, segment: Segment, key: str, values: Callable[[dict[str, Any], str], list[Any]]) -> _SegmentIndex:
-        """Tokenizes every live point (the per-string caches are left alone: a segment's
-        strings are seen once here)."""
-        tokenize = self.tokenizer.document_tokens
-        postings: dict[str, list[int]] = {}
-        places: dict[str, list[int]] | None = {} if self.phrase_matching else None
-        for offset, _ in segment.iter_live():
-            strings = [v for v in values(segment.payload(offset), key) if isinstance(v, str)]
-            if not strings:
-                continue
-            if places is None:
-                found = set(tokenize(strings[0]))
-                for text in strings[1:]:
-                    found.update(tokenize(text))
-            else:
-                found = set()
-                position = offset << _POSITION_BITS
-                for i, text in enumerate(strings):
-                    position += 1 if i else 0  # the boundary between two strings
-                    for token in tokenize(text):
-                        found.add(token)
-                        place = places.get(token)
-                        if place is None:
-                            places[token] = [position]
-                        else:
-                            place.append(position)
-                        position += 1
-            for token in found:
-                posting = postings.get(token)
-                if posting is None:
-                    postings[token] = [offset]
-                else:
-                    posting.append(offset)
-        # iter_live goes by id, not offset: sort each list.
-        return _SegmentIndex(
-            segment.size,
-            {t: np.sort(np.array(p, dtype=np.int64)) for t, p in postings.items()},
-            None if places is None else {t: np.sort(np.array(p, dtype=np.int64)) for t, p in places.items()},
-        )
+    def _index(self, segment: Segment, key: str, values: Values) -> _SegmentIndex:
+        # The per-string caches are left alone: a segment's strings are seen once here.
+        return self._indexes.get(segment, key, self.phrase_matching, lambda: _build_index(
+            segment, key, values, self.tokenizer.document_tokens, pooled=True, with_places=self.phrase_matching))
 
 
 class Refusing:
@@ -480,6 +523,10 @@ class Refusing:
 
     def matches(self, kind: str, query: str, values: list[Any]) -> bool:
         raise self.error
+
+
+# Full-text conditions on fields without a full-text index.
+UNINDEXED = Unindexed()
 
 
 @lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 from py_rust_stemmers import SnowballStemmer
 
@@ -86,22 +87,27 @@ class Tokenizer:
     def __init__(self, config: TokenRules) -> None:
         self.config = config
         self._stem = snowball(config.stemmer).stem_word if config.stemmer else None
-        self._processed: dict[str, str | None] = {}
+        # Raw token -> processed token, or False when it is dropped.
+        self._processed: dict[str, str | bool] = {}
 
     def _split(self, text: str) -> list[str]:
         if self.config.tokenizer == "whitespace":
             return split_whitespace(text)
         return split_words(text)
 
-    def _process_cached(self, token: str) -> str | None:
-        """`_process(token, check_max=True)`, remembered: corpora repeat their vocabulary."""
-        try:
-            return self._processed[token]
-        except KeyError:
-            if len(self._processed) >= _CACHE_LIMIT:
-                self._processed.clear()
-            result = self._processed[token] = self._process(token, True)
-            return result
+    def _processed_tokens(self, raw: list[str]) -> list[str]:
+        """`_process(token, check_max=True)` of each raw token, dropped ones left out;
+        remembered, since corpora repeat their vocabulary."""
+        cache = self._processed
+        found = list(map(cache.get, raw))  # None: not seen yet
+        if None in found:  # (None == False is false)
+            for i, token in enumerate(raw):
+                if found[i] is None:
+                    if len(cache) >= _CACHE_LIMIT:
+                        cache.clear()
+                    processed = self._process(token, True)
+                    found[i] = cache[token] = False if processed is None else processed
+        return cast("list[str]", [t for t in found if t is not False])
 
     def _normalise(self, token: str) -> str:
         if self.config.ascii_folding:
@@ -128,7 +134,7 @@ class Tokenizer:
     def document_tokens(self, text: str) -> list[str]:
         raw = self._split(text)
         if self.config.tokenizer != "prefix":
-            return [t for t in map(self._process_cached, raw) if t is not None]
+            return self._processed_tokens(raw)
         # Qdrant emits an empty n-gram first when min_token_len is 0; no query token is ever
         # empty, and it would stand before every word's n-grams in a phrase too, so it can
         # change no match: it is left out.
@@ -146,8 +152,7 @@ class Tokenizer:
     def query_tokens(self, text: str) -> list[str]:
         raw = self._split(text)
         if self.config.tokenizer != "prefix":
-            tokens = [t for t in map(self._process_cached, raw) if t is not None]
-            return [t for t in tokens if t != SENTINEL]
+            return [t for t in self._processed_tokens(raw) if t != SENTINEL]
         out: list[str] = []
         for r in raw:
             if not r:
