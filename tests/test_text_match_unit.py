@@ -396,3 +396,49 @@ def test_same_matches_as_qdrants_engine(tmp_path, optimized):
                     mismatches.append((params, kind, query, theirs, ours))
         shard.close()
     assert not mismatches, mismatches[:3]
+
+
+@pytest.mark.parametrize("matcher", [matcher_for({"type": "text", "phrase_matching": True}),
+                                     matcher_for({"type": "text", "tokenizer": "prefix"}), UNINDEXED],
+                         ids=["indexed-phrases", "indexed-prefix", "unindexed"])
+def test_segment_index_is_updated_in_place_of_rebuilt_after_small_changes(matcher):
+    rng = random.Random(5)
+    segment = Segment(CollectionConfig())
+    for i in range(300):
+        segment.upsert(i, {}, {"t": random_value(rng)})
+    queries = [("text", "fox"), ("text", "quick fox"), ("text_any", "lazy cafe"), ("phrase", "brown fox"),
+               ("phrase", "the quick"), ("text", "qu")]
+
+    def agree() -> None:
+        for kind, query in queries:
+            mask = matcher.segment_mask(segment, "t", kind, query, leaf_values)
+            expected = [False] * segment.size
+            for offset, _ in segment.iter_live():
+                expected[offset] = matcher.matches(kind, query, leaf_values(segment.payload(offset), "t"))
+            assert mask.tolist() == expected, (kind, query)
+
+    agree()
+    (entry,) = matcher._indexes._by_segment[segment].values()
+    base = entry.base
+    next_id = 300
+    for _ in range(12):
+        for _ in range(rng.randint(1, 6)):
+            roll = rng.random()
+            ids = list(segment.offset_of)
+            if roll < 0.3:
+                segment.upsert(next_id, {}, {"t": random_value(rng)})
+                next_id += 1
+            elif roll < 0.5:
+                segment.upsert(rng.choice(ids), {}, {"t": random_value(rng)})  # a new offset for an old id
+            elif roll < 0.7:
+                segment.delete(rng.choice(ids))
+            else:
+                segment.set_payload(rng.choice(ids), {"t": random_value(rng)})
+        agree()
+    (entry,) = matcher._indexes._by_segment[segment].values()
+    assert entry.base is base and entry.delta is not None  # small changes: the base was kept
+    for i in range(400):  # many changes: rebuilt from scratch
+        segment.upsert(next_id + i, {}, {"t": random_value(rng)})
+    agree()
+    (entry,) = matcher._indexes._by_segment[segment].values()
+    assert entry.base is not base and entry.delta is None

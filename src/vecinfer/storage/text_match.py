@@ -13,6 +13,7 @@ them; a query without tokens matches nothing; `phrase` matches nothing unless th
 from __future__ import annotations
 
 import json
+import operator
 import re
 import weakref
 from collections import defaultdict
@@ -66,12 +67,9 @@ class Unindexed:
         wanted = word_tokens(query)
         if not wanted:
             return np.zeros(segment.size, dtype=np.bool_)
-        phrase = kind == "phrase"
-        index = self._indexes.get(segment, key, phrase, lambda: _build_index(
-            segment, key, values, word_tokens, pooled=False, with_places=phrase))
-        if phrase:
-            return index.has_phrase(wanted)
-        return index.has_all(wanted) if kind == "text" else index.has_any(wanted)
+        index = self._indexes.get(segment, key, kind == "phrase", lambda with_places: lambda offsets: _build_index(
+            segment, key, values, word_tokens, pooled=False, with_places=with_places, offsets=offsets))
+        return index.mask(_query(kind, wanted))
 
 
 def _tokens_match(kind: str, wanted: list[str], have: list[str]) -> bool:
@@ -343,15 +341,24 @@ def _plain_values(payload: dict[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _query(kind: str, wanted: Sequence[str] | frozenset[str]) -> Callable[[_SegmentIndex], np.ndarray]:
+    if kind == "phrase":
+        return lambda index: index.has_phrase(tuple(wanted))
+    if kind == "text":
+        return lambda index: index.has_all(wanted)
+    return lambda index: index.has_any(wanted)
+
+
 def _build_index(segment: Segment, key: str, values: Values, tokenize: Callable[[str], list[str]],
-                 pooled: bool, with_places: bool) -> _SegmentIndex:
+                 pooled: bool, with_places: bool, offsets: list[int] | None = None) -> _SegmentIndex:
+    """An index of the live points of `segment`, or of `offsets` (ascending) only."""
     if _PLAIN_KEY.fullmatch(key):
         values = _plain_values
     owners: list[int] = []
     postings: defaultdict[str, list[int]] = defaultdict(list)
     places: defaultdict[str, list[int]] = defaultdict(list)
     payloads = segment.payloads
-    for offset in sorted(segment.offset_of.values()):
+    for offset in sorted(segment.offset_of.values()) if offsets is None else offsets:
         strings = [v for v in values(payloads[offset] or {}, key) if isinstance(v, str)]
         if not strings:
             continue
@@ -381,25 +388,70 @@ def _build_index(segment: Segment, key: str, values: Values, tokenize: Callable[
     )
 
 
+Build = Callable[[list[int] | None], _SegmentIndex]
+
+
+class _LiveIndex:
+    """A segment's index as of one version: a base index built once, and for the points changed
+    or added since (a payload object replaced, a point deleted or appended) a small index of
+    their own. Immutable: a newer version gets a new _LiveIndex sharing the base."""
+
+    def __init__(self, version: int, size: int, base: _SegmentIndex, sources: list[Any],
+                 stale: np.ndarray | None = None, delta: _SegmentIndex | None = None) -> None:
+        self.version, self.size = version, size
+        self.base, self.sources = base, sources  # sources: the payload objects the base read
+        self.stale, self.delta = stale, delta  # base offsets to ignore; the index of the rest
+
+    @classmethod
+    def full(cls, segment: Segment, build: Build) -> _LiveIndex:
+        sources = list(segment.payloads)
+        return cls(segment.version, segment.size, build(None), sources)
+
+    def updated(self, segment: Segment, build: Build) -> _LiveIndex | None:
+        """This index brought up to the segment's version, or None when rebuilding is better."""
+        payloads, n = segment.payloads, len(self.sources)
+        if segment.size < n:
+            return None
+        stale = np.fromiter(map(operator.is_not, payloads[:n], self.sources), dtype=np.bool_, count=n)
+        changed = np.flatnonzero(stale).tolist() + list(range(n, segment.size))
+        if len(changed) > max(256, n // 4):
+            return None
+        live = segment.live_mask()
+        offsets = [o for o in changed if live[o]]
+        return _LiveIndex(segment.version, segment.size, self.base, self.sources, stale, build(offsets))
+
+    def mask(self, query: Callable[[_SegmentIndex], np.ndarray]) -> np.ndarray:
+        base = query(self.base)
+        if self.stale is None and self.delta is None and len(base) == self.size:
+            return base
+        out = np.zeros(self.size, dtype=np.bool_)
+        out[:len(base)] = base if self.stale is None else base & ~self.stale
+        if self.delta is not None:
+            out |= query(self.delta)
+        return out
+
+
 class _SegmentIndexes:
-    """Inverted indexes by segment (held weakly) and key, rebuilt when the segment changes."""
+    """Inverted indexes by segment (held weakly) and key, kept up to date with the segment."""
 
     def __init__(self) -> None:
-        self._by_segment: weakref.WeakKeyDictionary[Segment, dict[tuple[str, bool], tuple[int, _SegmentIndex]]] = (
+        self._by_segment: weakref.WeakKeyDictionary[Segment, dict[tuple[str, bool], _LiveIndex]] = (
             weakref.WeakKeyDictionary())
 
-    def get(self, segment: Segment, key: str, with_places: bool, build: Callable[[], _SegmentIndex]) -> _SegmentIndex:
+    def get(self, segment: Segment, key: str, with_places: bool, build: Callable[[bool], Build]) -> _LiveIndex:
+        """`build(with_places)(offsets)` makes an index of those offsets (all live ones for None)."""
         by_key = self._by_segment.setdefault(segment, {})
-        version = segment.version
         # An index with places serves queries that do not need them too.
-        for want in ((key, True), (key, with_places)):
-            cached = by_key.get(want)
-            if cached is not None and cached[0] == version and cached[1].size == segment.size:
-                return cached[1]
-        for stale in [k for k in by_key if k[0] == key]:
-            del by_key[stale]
-        index = build()
-        by_key[(key, with_places)] = (version, index)
+        with_places = with_places or (key, True) in by_key
+        cached = by_key.get((key, with_places))
+        if cached is not None and cached.version == segment.version and cached.size == segment.size:
+            return cached
+        index = cached.updated(segment, build(with_places)) if cached is not None else None
+        if index is None:
+            index = _LiveIndex.full(segment, build(with_places))
+        by_key[(key, with_places)] = index
+        if with_places:
+            by_key.pop((key, False), None)
         return index
 
 
@@ -498,20 +550,20 @@ class IndexedText:
         inverted index built once per segment version. `values(payload, key)` gives a point's
         values at `key` with arrays flattened one level (filters.leaf_values)."""
         if kind == "phrase":
-            phrase = self.phrase(query)
-            if not self.phrase_matching or not phrase:
-                return np.zeros(segment.size, dtype=np.bool_)
-            return self._index(segment, key, values).has_phrase(phrase)
-        wanted = self.query_set(query)
+            wanted: Sequence[str] | frozenset[str] = self.phrase(query)
+            if not self.phrase_matching:
+                wanted = ()
+        else:
+            wanted = self.query_set(query)
         if not wanted:
             return np.zeros(segment.size, dtype=np.bool_)
-        index = self._index(segment, key, values)
-        return index.has_all(wanted) if kind == "text" else index.has_any(wanted)
+        return self._index(segment, key, values).mask(_query(kind, wanted))
 
-    def _index(self, segment: Segment, key: str, values: Values) -> _SegmentIndex:
+    def _index(self, segment: Segment, key: str, values: Values) -> _LiveIndex:
         # The per-string caches are left alone: a segment's strings are seen once here.
-        return self._indexes.get(segment, key, self.phrase_matching, lambda: _build_index(
-            segment, key, values, self.tokenizer.document_tokens, pooled=True, with_places=self.phrase_matching))
+        tokenize = self.tokenizer.document_tokens
+        return self._indexes.get(segment, key, self.phrase_matching, lambda with_places: lambda offsets: _build_index(
+            segment, key, values, tokenize, pooled=True, with_places=with_places, offsets=offsets))
 
 
 class Refusing:
