@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Union
 
 
@@ -23,7 +26,8 @@ MATCH_KINDS = (
 
 @dataclass(frozen=True)
 class Range:
-    """Numeric range on a payload path; also used for datetimes (as epoch seconds)."""
+    """Numeric range on a payload path. With `datetime`, the bounds are datetimes as whole
+    microseconds since the Unix epoch (UTC), and only strings that parse as datetimes match."""
 
     key: str
     lt: float | None = None
@@ -105,3 +109,46 @@ def combine(*filters: Filter | None) -> Filter | None:
     if len(present) == 1:
         return present[0]
     return Filter(must=tuple(present))
+
+
+# ------------------------------------------------------------------------------ datetimes
+
+# What Qdrant reads as a datetime (spec §3.6): RFC 3339 and its relatives. A date, then
+# optionally `T`/`t`/space and hh:mm (naive) or hh:mm:ss[.fraction] with an optional offset
+# (`Z`, `+01:00`, `+0100`, `+01`, optionally after a space). Fractions finer than a
+# microsecond are cut; naive values are UTC.
+_DATETIME = re.compile(
+    r"(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9])"
+    r"(?:[Tt ](2[0-3]|[01]\d|\d):([0-5]\d|\d)"
+    r"(?::([0-5]\d|\d)(?:\.(\d{1,6})\d*)?"
+    r"(?: ?(Z|([+-])(\d\d)(?::?([0-5]\d)(?::?([0-5]\d))?)?))?)?)?"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=65536)
+def parse_datetime(text: str) -> int | None:
+    """Microseconds since the Unix epoch (UTC) of a datetime string as Qdrant reads one, or
+    None when it is not one."""
+    text = text.lstrip()
+    if text.endswith(" UTC"):
+        text = text[:-4] + "Z"
+    elif text.endswith("z"):
+        text = text[:-1] + "Z"
+    m = _DATETIME.fullmatch(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone, sign, oh, om, osec = m.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                          int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
+    except ValueError:  # 2024-02-30 and the like
+        return None
+    micros = (moment - _EPOCH) // _MICROSECOND
+    if zone is not None and zone != "Z":
+        offset = int(oh) * 3600 + int(om or 0) * 60 + int(osec or 0)
+        if offset >= 24 * 3600:
+            return None
+        micros -= (offset if sign == "+" else -offset) * 1_000_000
+    return micros

@@ -1,17 +1,19 @@
-"""Payload filter evaluation over a segment's points.
+"""Payload filter evaluation over a segment's points, with Qdrant's rules (spec §1-§3).
 
-Keys are JSON paths: `a.b` walks objects, `arr[]` walks every element of an array, and
-arrays at the end of a path match when any element matches.
+Keys are JSON paths parsed by `domain.json_path`: `a.b` walks objects, `arr[]` every element of
+an array, `arr[0]` one element, `"a.b"` a key with a dot. Match, range and text conditions look
+at the values found with arrays at the end flattened one level; `is_empty`, `is_null` and
+`values_count` look at them raw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vecinfer.domain import json_path
 from vecinfer.domain.filters import (
     Condition,
     Filter,
@@ -25,7 +27,9 @@ from vecinfer.domain.filters import (
     Not,
     Range,
     ValuesCount,
+    parse_datetime,
 )
+from vecinfer.domain.json_path import values_at
 from vecinfer.domain.points import PointId
 from vecinfer.storage.text_match import TEXT_KINDS, UNINDEXED, TextMatcher
 
@@ -33,41 +37,14 @@ if TYPE_CHECKING:
     from vecinfer.storage.segment import Segment
     from vecinfer.storage.segments import SegmentSet
 
-_MISSING = object()
-
-
-def _path_parts(key: str) -> list[str]:
-    parts = []
-    for part in key.split("."):
-        while part.endswith("[]"):
-            parts.append(part[:-2])
-            parts.append("[]")
-            part = ""
-        if part:
-            parts.append(part)
-    return [p for p in parts if p != ""]
-
 
 def raw_values(payload: Any, key: str) -> list[Any]:
     """Values found at `key`, arrays at the end of the path not flattened."""
-    current = [payload]
-    for part in _path_parts(key):
-        following = []
-        for value in current:
-            if part == "[]":
-                if isinstance(value, list):
-                    following.extend(value)
-            elif isinstance(value, dict) and part in value:
-                following.append(value[part])
-            elif isinstance(value, list):
-                # A plain key after an array walks into its objects, as Qdrant does.
-                following.extend(v[part] for v in value if isinstance(v, dict) and part in v)
-        current = following
-    return current
+    return values_at(payload, json_path.parse(key))
 
 
 def leaf_values(payload: Any, key: str) -> list[Any]:
-    """Values at `key` with arrays flattened: a condition holds if it holds for any of them."""
+    """Values at `key` with arrays flattened one level: a condition holds if it holds for any."""
     out: list[Any] = []
     for value in raw_values(payload, key):
         if isinstance(value, list):
@@ -83,19 +60,6 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _timestamp(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 def _match_one(kind: str, expected: Any, value: Any) -> bool:
@@ -130,7 +94,7 @@ def _match(cond: Match, payload: dict, text: Mapping[str, TextMatcher]) -> bool:
     return any(_match_one(cond.kind, cond.value, v) for v in values)
 
 
-def _in_range(cond: Range | ValuesCount, x: float) -> bool:
+def _in_range(cond: Range | ValuesCount, x: float | int) -> bool:
     return (
         (cond.lt is None or x < cond.lt)
         and (cond.gt is None or x > cond.gt)
@@ -141,7 +105,10 @@ def _in_range(cond: Range | ValuesCount, x: float) -> bool:
 
 def _range(cond: Range, payload: dict) -> bool:
     for value in leaf_values(payload, cond.key):
-        x = _timestamp(value) if cond.datetime else (float(value) if _is_number(value) else None)
+        if cond.datetime:
+            x: float | int | None = parse_datetime(value) if isinstance(value, str) else None
+        else:
+            x = float(value) if _is_number(value) else None
         if x is not None and _in_range(cond, x):
             return True
     return False
@@ -166,16 +133,31 @@ def _is_null(key: str, payload: dict) -> bool:
 
 
 class PointView:
-    """What a condition can look at: id, payload, and which vectors the point has."""
+    """What a condition can look at: id, payload, and which vectors the point has. Inside a
+    `nested` condition the view is one array element: no id, no vectors."""
 
     __slots__ = ("id", "payload", "has_vector", "text")
 
-    def __init__(self, point_id: PointId, payload: dict, has_vector: Callable[[str], bool],
+    def __init__(self, point_id: PointId | None, payload: dict, has_vector: Callable[[str], bool],
                  text: Mapping[str, TextMatcher] | None = None) -> None:
         self.id = point_id
         self.payload = payload
         self.has_vector = has_vector
         self.text = text if text is not None else {}  # full-text matchers by indexed key
+
+
+def _no_vectors(name: str) -> bool:
+    return False
+
+
+def nested_elements(payload: Any, key: str) -> list[dict]:
+    """The objects a `nested` filter looks at one by one: the object elements of the arrays at
+    `key` (`data` and `data[]` are the same). A plain object or a scalar has no elements."""
+    steps = json_path.parse(key)
+    if len(steps) > 1 and steps[-1].every:
+        steps = steps[:-1]
+    return [element for value in values_at(payload, steps) if isinstance(value, list)
+            for element in value if isinstance(element, dict)]
 
 
 def check(condition: Condition, point: PointView) -> bool:
@@ -192,18 +174,14 @@ def check(condition: Condition, point: PointView) -> bool:
     if isinstance(condition, IsNull):
         return _is_null(condition.key, point.payload)
     if isinstance(condition, HasId):
-        return point.id in condition.ids
+        return point.id is not None and point.id in condition.ids
     if isinstance(condition, HasVector):
         return point.has_vector(condition.name)
     if isinstance(condition, Not):
         return not check(condition.condition, point)
     if isinstance(condition, Nested):
-        for element in leaf_values(point.payload, condition.key):
-            if isinstance(element, dict) and check_filter(
-                condition.filter, PointView(point.id, element, point.has_vector)
-            ):
-                return True
-        return False
+        return any(check_filter(condition.filter, PointView(None, element, _no_vectors))
+                   for element in nested_elements(point.payload, condition.key))
     raise TypeError(f"unknown condition {condition!r}")
 
 
@@ -281,17 +259,33 @@ class _Column:
 
 
 def _column(segment: Segment, key: str) -> _Column | None:
-    if "." in key or "[" in key:
+    """The column of a path that names one top-level key (`a`, `"a.b"`), if all its values in
+    the segment are scalars."""
+    steps = json_path.parse(key)
+    if len(steps) != 1 or steps[0].key is None:
         return None
+    name = steps[0].key
     cache = segment.filter_columns
-    cached = cache.get(key)
+    cached = cache.get(name)
     if cached is None or cached[0] != segment.version:
-        cached = cache[key] = (segment.version, _Column(segment, key))
+        cached = cache[name] = (segment.version, _Column(segment, name))
     column = cached[1]
     return column if column.scalar else None
 
 
+def _int64s(values: frozenset) -> list[int]:
+    """The integers of a match list an int64 column can hold (no stored integer equals the rest)."""
+    return [v for v in values if _INT64_MIN <= v <= _INT64_MAX]
+
+
 def _vector_condition(segment: Segment, cond: Condition, text: Mapping[str, TextMatcher]) -> np.ndarray | None:
+    if isinstance(cond, Match) and cond.kind in TEXT_KINDS:
+        # Full-text conditions: the matcher answers a whole segment from its inverted index.
+        segment_mask = getattr(text.get(cond.key, UNINDEXED), "segment_mask", None)
+        if segment_mask is None:
+            return None
+        mask: np.ndarray = segment_mask(segment, cond.key, cond.kind, cond.value, leaf_values)
+        return mask
     if isinstance(cond, Match) and cond.kind in ("keyword", "integer", "boolean", "keywords", "integers",
                                                    "except_keywords", "except_integers"):
         column = _column(segment, cond.key)
@@ -300,17 +294,19 @@ def _vector_condition(segment: Segment, cond: Condition, text: Mapping[str, Text
         if cond.kind == "keyword":
             return column.strings == cond.value
         if cond.kind == "integer":
+            if not _INT64_MIN <= cond.value <= _INT64_MAX:
+                return np.zeros(segment.size, dtype=np.bool_)
             return column.is_int & (column.ints == cond.value)
         if cond.kind == "boolean":
             return column.is_bool & (column.ints == int(cond.value))
         if cond.kind == "keywords":
             return np.isin(column.strings, list(cond.value))
         if cond.kind == "integers":
-            return column.is_int & np.isin(column.ints, list(cond.value))
+            return column.is_int & np.isin(column.ints, _int64s(cond.value))
         present = (column.strings != None) | column.is_int | column.is_bool | ~np.isnan(column.numbers)  # noqa: E711
         if cond.kind == "except_keywords":
             return present & ~np.isin(column.strings, list(cond.value))
-        return present & ~(column.is_int & np.isin(column.ints, list(cond.value)))
+        return present & ~(column.is_int & np.isin(column.ints, _int64s(cond.value)))
     if isinstance(cond, Range) and not cond.datetime:
         column = _column(segment, cond.key)
         if column is None:

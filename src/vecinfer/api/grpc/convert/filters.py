@@ -6,6 +6,7 @@ from typing import Any
 
 from vecinfer.api.grpc.convert.values import point_id_from
 from vecinfer.domain import filters as f
+from vecinfer.domain import json_path
 from vecinfer.domain.errors import InvalidArgument, Unimplemented
 from vecinfer_proto.qdrant import qdrant_common_pb2 as cpb
 
@@ -38,9 +39,9 @@ def _condition(msg: cpb.Condition) -> f.Condition:
     if kind == "field":
         return _field_condition(msg.field)
     if kind == "is_empty":
-        return f.IsEmpty(msg.is_empty.key)
+        return f.IsEmpty(_key(msg.is_empty.key))
     if kind == "is_null":
-        return f.IsNull(msg.is_null.key)
+        return f.IsNull(_key(msg.is_null.key))
     if kind == "has_id":
         return f.HasId(frozenset(point_id_from(p, "has_id") for p in msg.has_id.has_id))
     if kind == "has_vector":
@@ -48,23 +49,35 @@ def _condition(msg: cpb.Condition) -> f.Condition:
     if kind == "filter":
         return filter_from(msg.filter)
     if kind == "nested":
-        return f.Nested(msg.nested.key, filter_from(msg.nested.filter))
+        return f.Nested(_key(msg.nested.key), filter_from(msg.nested.filter))
     if kind is None:
         raise InvalidArgument("Filter condition is empty: set one of field, is_empty, has_id, filter, is_null, nested, has_vector")
     raise Unimplemented(f"the `{kind}` filter condition")
+
+
+def _key(key: str) -> str:
+    """A payload path, checked (spec §1: an invalid path is refused, not matched against)."""
+    json_path.parse(key)
+    return key
+
+
+def _micros(ts: Any) -> int:
+    """A Timestamp as whole microseconds since the epoch (finer parts are cut, as Qdrant does)."""
+    return int(ts.seconds) * 1_000_000 + int(ts.nanos) // 1000
 
 
 def _field_condition(msg: cpb.FieldCondition) -> f.Condition:
     key = msg.key
     if not key:
         raise InvalidArgument("FieldCondition.key is empty: give the payload path to test, e.g. `city` or `a.b`")
+    _key(key)
     parts: list[f.Condition] = []
     if msg.HasField("match"):
         parts.append(_match(key, msg.match))
     if msg.HasField("range"):
         parts.append(f.Range(key, **_bounds(msg.range)))
     if msg.HasField("datetime_range"):
-        bounds = {n: t.seconds + t.nanos / 1e9 for n, t in _bounds(msg.datetime_range).items()}
+        bounds = {n: _micros(t) for n, t in _bounds(msg.datetime_range).items()}
         parts.append(f.Range(key, datetime=True, **bounds))
     if msg.HasField("values_count"):
         parts.append(f.ValuesCount(key, **_bounds(msg.values_count)))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from vecinfer.api.rest.convert.values import point_id
 from vecinfer.api.rest.json_input import JsonFormatError, Node
 from vecinfer.domain import filters as f
-from vecinfer.domain.errors import Unimplemented
+from vecinfer.domain import json_path
+from vecinfer.domain.errors import InvalidArgument, Unimplemented
 
 _FILTER_KEYS = {"must", "should", "must_not", "min_should"}
 _FIELD_KEYS = {"key", "match", "range", "geo_bounding_box", "geo_radius", "geo_polygon", "values_count",
@@ -51,10 +50,10 @@ def condition(node: Node) -> f.Condition:
         return _field_condition(node)
     if keys == {"is_empty"}:
         inner = node.fields({"is_empty"}).require("is_empty")
-        return f.IsEmpty(inner.fields({"key"}).require("key").string())
+        return f.IsEmpty(payload_key(inner.fields({"key"}).require("key")))
     if keys == {"is_null"}:
         inner = node.fields({"is_null"}).require("is_null")
-        return f.IsNull(inner.fields({"key"}).require("key").string())
+        return f.IsNull(payload_key(inner.fields({"key"}).require("key")))
     if keys == {"has_id"}:
         ids = node.fields({"has_id"}).require("has_id")
         return f.HasId(frozenset(point_id(item) for item in ids.items("a list of point ids")))
@@ -62,20 +61,29 @@ def condition(node: Node) -> f.Condition:
         return f.HasVector(node.fields({"has_vector"}).require("has_vector").string())
     if keys == {"nested"}:
         nested = node.fields({"nested"}).require("nested").fields({"key", "filter"})
-        return f.Nested(nested.require("key").string(), filter_from(nested.require("filter")))
+        return f.Nested(payload_key(nested.require("key")), filter_from(nested.require("filter")))
     if keys == {"slice"}:
         raise Unimplemented("the `slice` filter condition")
-    if keys and keys <= _FILTER_KEYS:
+    if keys <= _FILTER_KEYS:  # `{}` too: a filter with no clauses, true for every point
         return filter_from(node)
     node.fail(CONDITION_EXPECTED)
 
 
+def payload_key(node: Node) -> str:
+    """A payload path (spec §1); an invalid one is refused, naming where it was."""
+    key = node.string()
+    if not key:
+        node.invalid("must not be empty: give the payload path to test, e.g. `city` or `a.b`")
+    try:
+        json_path.parse(key)
+    except InvalidArgument as exc:
+        raise JsonFormatError(node.path, exc.message) from None
+    return key
+
+
 def _field_condition(node: Node) -> f.Condition:
     fields = node.fields(_FIELD_KEYS)
-    key_node = fields.require("key")
-    key = key_node.string()
-    if not key:
-        key_node.invalid("must not be empty: give the payload path to test, e.g. `city` or `a.b`")
+    key = payload_key(fields.require("key"))
     parts: list[f.Condition] = []
     match = fields.get("match")
     if match is not None:
@@ -129,15 +137,13 @@ def _match(key: str, node: Node) -> f.Match:
     return f.Match(key, kind, value.string())
 
 
-def parse_datetime(node: Node) -> float:
-    text = node.string().strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise JsonFormatError(node.path, f"{text!r} is not an RFC 3339 date-time (e.g. 2024-01-31T12:00:00Z)") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+def parse_datetime(node: Node) -> int:
+    """A datetime bound, as microseconds since the epoch (the formats Qdrant reads, spec §3.6)."""
+    text = node.string()
+    micros = f.parse_datetime(text)
+    if micros is None:
+        raise JsonFormatError(node.path, f"{text!r} is not a datetime (e.g. 2024-01-31T12:00:00Z or 2024-01-31)")
+    return micros
 
 
 def _range(key: str, node: Node, force_datetime: bool) -> f.Range:
@@ -145,6 +151,7 @@ def _range(key: str, node: Node, force_datetime: bool) -> f.Range:
     bounds = {b: n for b in _BOUNDS if (n := fields.get(b)) is not None}
     # Any string bound makes the whole range a datetime range, as in Qdrant.
     is_datetime = force_datetime or any(n.is_string for n in bounds.values())
-    values = {b: parse_datetime(n) if is_datetime else n.number() for b, n in bounds.items()}
+    values: dict[str, float | int] = {b: parse_datetime(n) if is_datetime else n.number()
+                                      for b, n in bounds.items()}
     return f.Range(key, lt=values.get("lt"), gt=values.get("gt"), gte=values.get("gte"), lte=values.get("lte"),
                    datetime=is_datetime)
