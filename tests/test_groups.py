@@ -163,6 +163,16 @@ def test_with_lookup(clients, door, spec_collection):
         ("a", None), ("b", None), (1, 1), ("c", None)]
 
 
+def test_lookup_from_another_collection(clients, door, spec_collection):
+    client = clients[door]
+    source = _fresh(client, f"groups_source_{door}")
+    client.upsert(source, points=[models.PointStruct(id=1, vector=[1.0, 0.0])])
+    # Id 1 names the other collection's point: this collection's point 1 is not left out.
+    result = client.query_points_groups(spec_collection, group_by="k", group_size=1, query=1,
+                                        lookup_from=models.LookupLocation(collection=source))
+    assert _shape(result) == [("a", [(1, 10.0)]), ("b", [(2, 9.0)]), (1, [(4, 7.0)]), ("c", [(8, 3.0)])]
+
+
 def test_recommend_query_grouped(clients, door, spec_collection):
     client = clients[door]
     result = client.query_points_groups(spec_collection, group_by="k", group_size=1,
