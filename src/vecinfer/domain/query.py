@@ -107,6 +107,21 @@ QueryKind = Union[Nearest, Fusion, Recommend, Discover, Context, OrderBy, Sample
                   FormulaQuery]
 
 
+def examples_of(query: object) -> list[Example]:
+    """The example slots of a query kind that takes examples (recommend, discover, context,
+    MMR, relevance feedback); none for the others."""
+    if isinstance(query, Recommend):
+        return [*query.positive, *query.negative]
+    if isinstance(query, (Discover, Context)):
+        pairs = [e for pair in query.pairs for e in (pair.positive, pair.negative)]
+        return [query.target, *pairs] if isinstance(query, Discover) else pairs
+    if isinstance(query, NearestMmr):
+        return [query.nearest]
+    if isinstance(query, RelevanceFeedback):
+        return [query.target, *(item.example for item in query.feedback)]
+    return []
+
+
 @dataclass(frozen=True)
 class LookupFrom:
     """Where point ids inside a query find their vectors: another collection, another vector name."""

@@ -19,16 +19,7 @@ from vecinfer.config import Settings
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import INFERENCE_TYPES, Document, InferenceInput
-from vecinfer.domain.query import (
-    Context,
-    Discover,
-    Example,
-    Nearest,
-    NearestMmr,
-    Prefetch,
-    Recommend,
-    RelevanceFeedback,
-)
+from vecinfer.domain.query import Example, Nearest, Prefetch, examples_of
 from vecinfer.inference import mrl
 from vecinfer.inference.backend import InferenceContext, Purpose
 from vecinfer.inference.registry import Registry
@@ -104,20 +95,6 @@ def _query_setter(node: Prefetch) -> Callable[[Any], None]:
     return put
 
 
-def _examples(query: object) -> list[Example]:
-    """The vector slots of a query kind that takes examples."""
-    if isinstance(query, Recommend):
-        return [*query.positive, *query.negative]
-    if isinstance(query, (Discover, Context)):
-        pairs = [e for pair in query.pairs for e in (pair.positive, pair.negative)]
-        return [query.target, *pairs] if isinstance(query, Discover) else pairs
-    if isinstance(query, NearestMmr):
-        return [query.nearest]
-    if isinstance(query, RelevanceFeedback):
-        return [query.target, *(item.example for item in query.feedback)]
-    return []
-
-
 def _example_setter(example: Example) -> Callable[[Any], None]:
     def put(vector: Any) -> None:
         example.vector = vector
@@ -130,7 +107,7 @@ def slots_in_query(node: Prefetch) -> list[Slot]:
     query = node.query
     if isinstance(query, Nearest) and isinstance(query.vector, INFERENCE_TYPES):
         slots.append((query.vector, _query_setter(node)))
-    for example in _examples(query):
+    for example in examples_of(query):
         if isinstance(example.vector, INFERENCE_TYPES):
             slots.append((example.vector, _example_setter(example)))
     for child in node.prefetch:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vecinfer.domain.errors import InvalidArgument, NotFound
-from vecinfer.domain.filters import Filter, combine
+from vecinfer.domain.filters import Filter, HasId, combine
 from vecinfer.domain.formula import FormulaQuery
 from vecinfer.domain.points import DEFAULT_VECTOR, SparseVector, id_sort_key
 from vecinfer.domain.query import (
@@ -34,6 +34,7 @@ from vecinfer.domain.query import (
     Sample,
     ScoredPoint,
     ScrollRequest,
+    examples_of,
 )
 from vecinfer.query import formula, fusion, mmr, ordering, scoring
 from vecinfer.query.records import record_of
@@ -116,7 +117,6 @@ class _Execution:
     def __init__(self, collection: Collection, lookup: dict[str, Collection]) -> None:
         self.c = collection
         self.lookup = lookup
-        self.excluded: set[int] = set()  # points of this collection a query refers to by id
         self.rng = random.Random()
 
     # -------------------------------------------------------------- vectors
@@ -137,12 +137,17 @@ class _Execution:
         offset = source.offset_of(example.point_id)
         if offset is None:
             raise NotFound(f"Not found: No point with id {example.point_id} found")
-        if source is self.c:
-            self.excluded.add(offset)  # examples from this collection are never results
         vector = source.vector_at(offset, source_name)
         if vector is None:
             raise InvalidArgument(f"Bad request: Vector with name {source_name} for point {example.point_id} not found")
         return self.c.prepare_vector(name, vector, " (looked up)") if source is not self.c else vector
+
+    @staticmethod
+    def _as_sent(example: Example, prepared: Vector) -> Vector:
+        """A dense vector given in the request before normalisation (already checked by preparing it)."""
+        if example.point_id is None and isinstance(prepared, np.ndarray):
+            return np.asarray(example.vector, dtype=np.float32)
+        return prepared
 
     def _weights(self, name: str, vector: Vector, node: Prefetch) -> np.ndarray | None:
         if isinstance(vector, SparseVector):
@@ -192,7 +197,6 @@ class _Execution:
         return lambda s: s < t
 
     def _finish(self, ranked: Ranked, name: str, node: Prefetch, limit: int) -> Ranked:
-        ranked = [(o, s) for o, s in ranked if o not in self.excluded]
         keeps = self._threshold_keeps(name, node)
         out: Ranked = []
         for offset, score in ranked:  # a take-while, as Qdrant applies it
@@ -202,7 +206,7 @@ class _Execution:
         return out[:limit]
 
     def _with_vector(self, offsets: np.ndarray, name: str) -> np.ndarray:
-        keep = [o for o in offsets.tolist() if o not in self.excluded and self.c.has_vector_at(o, name)]
+        keep = [o for o in offsets.tolist() if self.c.has_vector_at(o, name)]
         return np.array(keep, dtype=np.int64)
 
     def _pool(self, flt: Filter | None, candidates: set[int] | None) -> np.ndarray:
@@ -220,8 +224,6 @@ class _Execution:
         prefetch union inside the tree."""
         if candidates is None:
             mask = self.c.matching(flt)
-            for offset in self.excluded:
-                mask[offset] = False
             offsets, scores = self.c.search(name, vector, limit, mask, node.params, self._weights(name, vector, node))
             ranked = list(zip(offsets.tolist(), scores.tolist()))
         else:
@@ -279,7 +281,12 @@ class _Execution:
             positive = [self._example_vector(e, name, node) for e in query.positive]
             negative = [self._example_vector(e, name, node) for e in query.negative]
             if query.strategy == "average_vector":
-                return self._nearest(node, name, self._average(name, positive, negative), flt, limit, candidates)
+                # Given vectors are averaged as sent (stored ones as stored), as Qdrant does; the
+                # average is then prepared (normalised for Cosine) like any query vector.
+                raw_positive = [self._as_sent(e, v) for e, v in zip(query.positive, positive)]
+                raw_negative = [self._as_sent(e, v) for e, v in zip(query.negative, negative)]
+                average = self._average(name, raw_positive, raw_negative)
+                return self._nearest(node, name, average, flt, limit, candidates)
             combine_scores = scoring.best_score if query.strategy == "best_score" else scoring.sum_scores
             return self._scored(node, name, flt, limit, candidates, lambda offsets: combine_scores(
                 [self._similarities(name, v, offsets, node) for v in positive],
@@ -333,6 +340,14 @@ class _Execution:
 
     def run(self, node: Prefetch, outer: Filter | None, limit: int) -> Ranked:
         flt = combine(outer, node.filter)
+        if node.lookup_from is None:
+            # Points this query names by id are no results, here or in its prefetches (Qdrant adds
+            # `must_not has_id` to the query's filter, which is pushed down like any other).
+            mentioned = {e.point_id for e in examples_of(node.query) if e.point_id is not None}
+            if isinstance(node.query, Nearest) and node.query.point_id is not None:
+                mentioned.add(node.query.point_id)
+            if mentioned:
+                flt = combine(flt, Filter(must_not=(HasId(frozenset(mentioned)),)))
         if not node.prefetch:
             return self._score_node(node, flt, limit, None)
         children = [self.run(child, flt, child.limit) for child in node.prefetch]
