@@ -201,8 +201,6 @@ def test_parameters_come_back_through_the_other_door(shared_server):
     (models.TextIndexParams(type=TEXT, stemmer=models.SnowballParams(
         type=models.Snowball.SNOWBALL, language=models.SnowballLanguage.ARMENIAN)), ["armenian"]),
 ])
-@pytest.mark.xfail(strict=True, reason="until the service core calls text_match.check_text_index_params before "
-                   "creating a text index (remove this mark in that commit)")
 def test_tokenizers_and_stemmers_vecinfer_cannot_reproduce_are_refused(qc, schema, words):
     name = f"ti_refused_{qc.door}"
     qc.delete_collection(name)
