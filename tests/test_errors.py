@@ -118,10 +118,7 @@ def test_bad_uuid(client, coll):
     (lambda c, n: c.scroll(n, order_by="keep"), "order_by"),
     (lambda c, n: c.count(n, count_filter=models.Filter(must=[models.FieldCondition(
         key="loc", geo_radius=models.GeoRadius(center=models.GeoPoint(lon=0, lat=0), radius=1.0))])), "geo_radius"),
-    (lambda c, n: c.create_collection("multi", vectors_config=models.VectorParams(
-        size=2, distance=models.Distance.DOT, multivector_config=models.MultiVectorConfig(
-            comparator=models.MultiVectorComparator.MAX_SIM))), "multivectors"),
-], ids=["recommend", "scroll-order_by", "geo", "multivector"])
+], ids=["recommend", "scroll-order_by", "geo"])
 def test_unsupported_features_are_unimplemented_not_invalid(client, coll, call, feature):
     err = rpc_error(lambda: call(client, coll))
     assert err.code() == grpc.StatusCode.UNIMPLEMENTED, err.details()

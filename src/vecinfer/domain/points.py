@@ -10,7 +10,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from vecinfer.domain.errors import InvalidArgument, clip
+from vecinfer.domain.errors import InvalidArgument, ValidationFailed, clip
 from vecinfer.domain.filters import Filter
 from vecinfer.domain.inference import InferenceInput
 
@@ -57,8 +57,43 @@ class SparseVector:
         return SparseVector(idx.astype(np.uint32), val)
 
 
-# What may stand where a vector goes: a dense array, a sparse vector, or an inference object
-# that the inference layer replaces with one of the first two before storage sees it.
+# A multivector, the value of a dense vector created with `multivector_config` (compared by
+# MaxSim): a matrix of one or more rows of `size` floats. It travels as a 2-D float32 numpy array
+# (one row per vector), a plain dense vector as a 1-D one: `ndim` tells them apart everywhere.
+MultiDenseVector = np.ndarray
+
+
+def is_multi_dense(value: object) -> bool:
+    """A multivector (a 2-D array), as opposed to a plain dense vector (1-D)."""
+    return isinstance(value, np.ndarray) and value.ndim == 2
+
+
+def multi_dense_problem(row_lengths: Sequence[int]) -> str | None:
+    """What is wrong with a multivector whose rows have these lengths (Qdrant's validation
+    messages), or None: at least one row, none empty, all of one length."""
+    if not row_lengths:
+        return "a multivector must not be empty: give at least one vector"
+    if min(row_lengths) == 0:
+        return "all vectors must be non-empty"
+    first = row_lengths[0]
+    for length in row_lengths:
+        if length != first:
+            return f"all vectors must have the same dimension, found vector with dimension {length}"
+    return None
+
+
+def multi_dense(rows: Sequence[Sequence[float] | np.ndarray] | np.ndarray, where: str = "multivector") -> MultiDenseVector:
+    """A multivector from its rows (checked as `multi_dense_problem` says; `where` names the
+    field in the error)."""
+    problem = multi_dense_problem([len(row) for row in rows])
+    if problem is not None:
+        raise ValidationFailed(where, problem)
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(rows[0]))
+
+
+# What may stand where a vector goes: a dense array (1-D, or 2-D for a multivector), a sparse
+# vector, or an inference object that the inference layer replaces with one of the first two
+# before storage sees it.
 VectorValue = Union[np.ndarray, SparseVector, InferenceInput]
 
 

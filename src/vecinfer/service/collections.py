@@ -27,8 +27,9 @@ def _check_hnsw(hnsw: dict[str, Any], field: str) -> None:
 
 def _check_vector(name: str, extra: dict[str, Any]) -> None:
     label = f"vectors.{name}." if name else "vectors."
-    if "multivector_config" in extra:
-        raise Unimplemented(f"multivectors (`{label}multivector_config`)")
+    multivector = extra.get("multivector_config")
+    if multivector is not None and multivector.get("comparator", "max_sim") != "max_sim":
+        raise ValidationFailed(f"{label}multivector_config.comparator", "must be `max_sim`, the only comparator")
     datatype = extra.get("datatype")
     if datatype not in (None, "float32"):
         raise Unimplemented(f"the vector datatype {datatype!r} (vecinfer stores float32)")

@@ -451,10 +451,12 @@ class Checker:
             check_limit(len(op.points), strict.upsert_max_batchsize, "upsert limit")
             self._sizes(size)
             self._sparse_lengths(point.vectors for point in op.points)
+            self._multivector_lengths(point.vectors for point in op.points)
         elif isinstance(op, ops.UpdateVectors):
             check_limit(len(op.points), strict.upsert_max_batchsize, "update limit")
             self._sizes(size)
             self._sparse_lengths(point.vectors for point in op.points)
+            self._multivector_lengths(point.vectors for point in op.points)
         elif isinstance(op, (ops.SetPayload, ops.OverwritePayload)):
             if strict.max_collection_payload_size_bytes is not None:
                 self._payload_size(size(), strict.max_collection_payload_size_bytes)
@@ -504,6 +506,20 @@ class Checker:
                 if len(vector.indices) > limit or len(vector.values) > limit:
                     raise refused(f"Sparse vector '{name}' has a limit of {limit} indices, "
                                   f"but {len(vector.indices)} were provided!")
+
+    def _multivector_lengths(self, vectors: Iterable[Mapping[str, Any]]) -> None:
+        """Multivectors (2-D arrays) against `multivector_config.{name}.max_vectors`."""
+        limits = self.strict.multivector_max_vectors
+        if not limits:
+            return
+        for named in vectors:
+            for name, vector in named.items():
+                limit = limits.get(name)
+                if limit is None or not isinstance(vector, np.ndarray) or vector.ndim != 2:
+                    continue
+                if len(vector) > limit:
+                    raise refused(f"Multivector '{name}' has a limit of {limit} vectors, "
+                                  f"but {len(vector)} were provided!")
 
 
 # ---------------------------------------------------------------------------- rate limits

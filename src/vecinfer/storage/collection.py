@@ -42,6 +42,7 @@ from vecinfer.domain.query import SearchParams
 from vecinfer.storage import config_file, payload_edits
 from vecinfer.storage.filters import PointView, check_filter, filter_mask, leaf_values
 from vecinfer.storage.locks import ReadWriteLock
+from vecinfer.storage.multidense import is_multivector
 from vecinfer.storage.segment import Segment
 from vecinfer.storage.segments import SegmentSet
 from vecinfer.storage.text_match import matcher_for
@@ -322,8 +323,16 @@ class Collection:
                 f"(dim {params.size}), got a sparse vector{where}"
             )
         vector = np.asarray(value, dtype=np.float32)
+        if is_multivector(params):
+            return self._prepare_multi(name, vector, where)
+        if vector.ndim == 2:
+            raise InvalidArgument(
+                f"Wrong input: Conversion between multi and regular vectors failed: {describe_name(name)} "
+                f"takes one vector of {params.size} numbers, got a multivector of {len(vector)}{where} "
+                "(multivectors need a vector created with `multivector_config`)"
+            )
         if vector.ndim != 1 or len(vector) != params.size:
-            got = len(vector) if vector.ndim == 1 else "a multi-vector"
+            got = len(vector) if vector.ndim == 1 else f"an array of shape {vector.shape}"
             raise InvalidArgument(
                 f"Wrong input: Vector dimension error: expected dim: {params.size}, got {got}"
                 f" for {describe_name(name)}{where}"
@@ -335,6 +344,31 @@ class Collection:
             if norm > 0:
                 vector = vector / norm
         return vector.astype(np.float32)
+
+    def _prepare_multi(self, name: str, matrix: np.ndarray, where: str) -> np.ndarray:
+        """A multivector's value: a matrix of one or more rows of `size` numbers; Cosine rows
+        are normalised one by one."""
+        size = self.config.dense[name].size
+        if matrix.ndim == 1:
+            # Also what a Document or Image embedded into this slot gives: the models give one
+            # vector per input, never a matrix.
+            raise InvalidArgument(
+                f"Wrong input: Conversion between multi and regular vectors failed: {describe_name(name)} is a "
+                f"multivector (`multivector_config`, compared by MaxSim) and takes a matrix of vectors of {size} "
+                f"numbers, e.g. [[...], [...]], got a single vector{where}. An inference object (Document, Image) "
+                "cannot fill it: its model gives one vector, not a matrix"
+            )
+        if matrix.ndim != 2 or len(matrix) == 0 or matrix.shape[1] != size:
+            got = matrix.shape[1] if matrix.ndim == 2 and len(matrix) else 0
+            raise InvalidArgument(
+                f"Wrong input: Vector dimension error: expected dim: {size}, got {got} for {describe_name(name)}{where}"
+            )
+        if not np.all(np.isfinite(matrix)):
+            raise InvalidArgument(f"Multivector for {describe_name(name)}{where} contains NaN or infinity")
+        if self.config.dense[name].distance is Distance.COSINE:
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = matrix / np.where(norms > 0, norms, 1.0)
+        return np.ascontiguousarray(matrix, dtype=np.float32)
 
     # ------------------------------------------------------------------ apply (cannot fail)
 
@@ -402,6 +436,11 @@ class Collection:
             raise TypeError(f"unknown operation {op!r}")
 
     # ------------------------------------------------------------------ reads
+
+    def is_multivector(self, name: str) -> bool:
+        """A dense name created with `multivector_config`: its values are matrices, scored by MaxSim."""
+        params = self.config.dense.get(name)
+        return params is not None and is_multivector(params)
 
     def search_options(self, name: str, params: SearchParams) -> SearchOptions:
         """How sealed segments search `name`: HNSW beam width, and below how many candidates
@@ -489,7 +528,8 @@ class Collection:
 
     def search(self, name: str, vector: np.ndarray | SparseVector, k: int, mask: np.ndarray, params: SearchParams,
                weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` best (offsets, returned scores) among `mask`, best first."""
+        """The `k` best (offsets, returned scores) among `mask`, best first. A multivector name
+        takes a prepared matrix and scores by MaxSim (exactly)."""
         if isinstance(vector, SparseVector):
             assert weights is not None, "sparse searches take query weights"
             return self.segments.sparse[name].search(vector, k, mask, weights)
@@ -497,7 +537,7 @@ class Collection:
 
     def score(self, name: str, vector: np.ndarray | SparseVector, offsets: np.ndarray,
               weights: np.ndarray | None = None) -> np.ndarray:
-        """Returned scores of `offsets` (which must hold the vector)."""
+        """Returned scores of `offsets` (which must hold the vector); MaxSim for a multivector name."""
         if isinstance(vector, SparseVector):
             assert weights is not None, "sparse scores take query weights"
             return self.segments.sparse[name].score(vector, offsets, weights)
@@ -509,12 +549,14 @@ class Collection:
         return len(self.segments)
 
     def vector_storage_bytes(self) -> int:
-        """Bytes of the vectors live points hold: 4 per dense dimension, 8 per sparse entry
-        (index and value)."""
+        """Bytes of the vectors live points hold: 4 per dense dimension (per row of a
+        multivector), 8 per sparse entry (index and value)."""
         total = 0
         for segment in self.segments.all:
             for store in segment.dense.values():
                 total += int(np.count_nonzero(store.present.view())) * store.params.size * 4
+            for multi in segment.multi.values():
+                total += multi.live_rows() * multi.params.size * 4
             for sparse in segment.sparse.values():
                 total += 8 * sum(len(posting) for posting in sparse.postings.values())
         return total

@@ -20,7 +20,8 @@ import faiss
 import numpy as np
 
 from vecinfer.storage.dense import SealedDenseStore
-from vecinfer.storage.segment import IDS_FILE, Segment, _dense_file
+from vecinfer.storage.multidense import SealedMultiDenseStore, layout_of
+from vecinfer.storage.segment import IDS_FILE, Segment, _dense_file, save_multi
 
 if TYPE_CHECKING:
     from vecinfer.storage.collection import Collection
@@ -153,6 +154,13 @@ class Optimizer:
         for name, store in big.dense.items():
             rows = np.concatenate([np.asarray(store.rows()), small_data["dense"][name][0]])
             np.save(directory / _dense_file(name), rows)
+        for name, multi_store in big.multi.items():
+            assert isinstance(multi_store, SealedMultiDenseStore), "a sealed segment keeps sealed multivector stores"
+            big_rows, big_starts, big_counts = multi_store.layout()
+            small_rows, small_starts, small_counts = layout_of(small_data["multi"][name], multi_store.params.size)
+            save_multi(directory, name, np.concatenate([np.asarray(big_rows), small_rows]),
+                       np.concatenate([big_starts, small_starts + len(big_rows)]),
+                       np.concatenate([big_counts, small_counts]))
         merged = Segment.open_sealed(config, directory, _appended_state(big_state, small_data))
         for name, store in big.dense.items():
             index: faiss.Index | None
@@ -212,9 +220,16 @@ def _appended_state(big_state: dict, small: dict) -> dict:
     return {
         "alive": np.concatenate([big_state["alive"], np.ones(len(small["ids"]), dtype=np.bool_)]),
         "payloads": big_state["payloads"] + small["payloads"],
-        "present": {name: np.concatenate([present, small["dense"][name][1]]) for name, present in big_state["present"].items()},
+        "present": {name: np.concatenate([present, _present_in(small, name)]) for name, present in big_state["present"].items()},
         "sparse": {name: vectors + small["sparse"][name] for name, vectors in big_state["sparse"].items()},
     }
+
+
+def _present_in(export: dict, name: str) -> np.ndarray:
+    """Which exported points hold the dense or multivector `name`."""
+    if name in export["dense"]:
+        return np.asarray(export["dense"][name][1], dtype=np.bool_)
+    return np.array([m is not None for m in export["multi"][name]], dtype=np.bool_)
 
 
 def _sealed_store(segment: Segment, name: str) -> SealedDenseStore:
@@ -235,5 +250,8 @@ def _catch_up(collection: Collection, sources: list[Segment], merged: Segment) -
         for name, store in current.dense.items():
             if not store.present[source_local]:
                 merged.dense[name].present[local] = False
+        for name, multi_store in current.multi.items():
+            if not multi_store.present[source_local]:
+                merged.multi[name].present[local] = False
         for name, sparse_store in current.sparse.items():
             merged.sparse[name].set(local, sparse_store.get(source_local))

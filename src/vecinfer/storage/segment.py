@@ -1,4 +1,5 @@
-"""A segment: point ids, payloads, dense vectors and sparse postings, addressed by offset.
+"""A segment: point ids, payloads, dense vectors, multivectors and sparse postings, addressed
+by offset.
 
 A mutable segment takes writes: points are appended, and replacing a point retires its old
 offset. Once sealed, a segment takes no new points; its dense rows live in files that are
@@ -22,6 +23,7 @@ from vecinfer.domain.points import PointId, SparseVector
 from vecinfer.storage.config_file import sync_file, sync_tree
 from vecinfer.storage.dense import DenseStore, FlagArray, SealedDenseStore
 from vecinfer.storage.growable import GrowableArray
+from vecinfer.storage.multidense import MultiDenseStore, SealedMultiDenseStore, is_multivector
 from vecinfer.storage.sparse import SparseStore
 
 IDS_FILE = "ids.pkl"
@@ -35,6 +37,30 @@ def _index_file(name: str) -> str:
     return f"hnsw-{name.encode().hex()}.faiss"
 
 
+def _multi_file(name: str) -> str:
+    """A sealed segment's multivector rows, back to back."""
+    return f"multi-{name.encode().hex()}.npy"
+
+
+def _multi_layout_file(name: str) -> str:
+    """Per offset (start, count) into the rows of `_multi_file`."""
+    return f"multi-{name.encode().hex()}-layout.npy"
+
+
+def save_multi(directory: Path, name: str, rows: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> None:
+    np.save(directory / _multi_file(name), np.asarray(rows, dtype=np.float32))
+    np.save(directory / _multi_layout_file(name), np.stack([starts, counts], axis=1).astype(np.int64))
+
+
+def _load_multi(directory: Path, name: str, config: CollectionConfig, present: np.ndarray) -> SealedMultiDenseStore:
+    rows = np.load(directory / _multi_file(name), mmap_mode="r")
+    layout = np.load(directory / _multi_layout_file(name)).reshape(-1, 2)
+    return SealedMultiDenseStore(config.dense[name], rows, layout[:, 0], layout[:, 1], present)
+
+
+AnyDenseStore = DenseStore | SealedDenseStore | MultiDenseStore | SealedMultiDenseStore
+
+
 class Segment:
     # Sealed segments only: the state file that holds version `state_version`, once written.
     state_file: str | None
@@ -46,7 +72,11 @@ class Segment:
         self.offset_of: dict[PointId, int] = {}
         self.alive: GrowableArray | Any = GrowableArray(np.bool_, False)
         self.payloads: list[dict[str, Any] | None] = []
-        self.dense: dict[str, DenseStore | SealedDenseStore] = {name: DenseStore(p) for name, p in config.dense.items()}
+        self.dense: dict[str, DenseStore | SealedDenseStore] = {
+            name: DenseStore(p) for name, p in config.dense.items() if not is_multivector(p)}
+        # Dense vectors created with `multivector_config`: a matrix per point.
+        self.multi: dict[str, MultiDenseStore | SealedMultiDenseStore] = {
+            name: MultiDenseStore(p) for name, p in config.dense.items() if is_multivector(p)}
         self.sparse = {name: SparseStore() for name in config.sparse}
         self.directory: Path | None = None  # set once sealed
         self.version = 0  # bumped by every change, so a merge can tell what moved under it
@@ -79,7 +109,8 @@ class Segment:
         return self.size - len(self.offset_of)
 
     def vector_bytes(self) -> int:
-        return self.size * sum(store.params.size * 4 for store in self.dense.values())
+        dense = self.size * sum(store.params.size * 4 for store in self.dense.values())
+        return dense + sum(store.used_rows() * store.params.size * 4 for store in self.multi.values())
 
     def live_mask(self) -> np.ndarray:
         return np.array(self.alive.view(), dtype=np.bool_)
@@ -91,21 +122,30 @@ class Segment:
     def payload(self, offset: int) -> dict[str, Any]:
         return self.payloads[offset] or {}
 
+    def vector_store(self, name: str) -> AnyDenseStore:
+        """The store of a dense vector name, plain or multivector."""
+        return self.dense[name] if name in self.dense else self.multi[name]
+
     def vector(self, offset: int, name: str) -> np.ndarray | SparseVector | None:
+        """A dense vector (1-D), a multivector (2-D) or a sparse vector; None if the point has none."""
         if name in self.dense:
             return self.dense[name].get(offset)
+        if name in self.multi:
+            return self.multi[name].get(offset)
         return self.sparse[name].get(offset)
 
     def has_vector(self, offset: int, name: str) -> bool:
         if name in self.dense:
             return bool(self.dense[name].present[offset])
+        if name in self.multi:
+            return bool(self.multi[name].present[offset])
         if name in self.sparse:
             return self.sparse[name].has(offset)
         return False
 
     def vectors(self, offset: int) -> dict[str, np.ndarray | SparseVector]:
         out = {}
-        for name in (*self.dense, *self.sparse):
+        for name in (*self.dense, *self.multi, *self.sparse):
             value = self.vector(offset, name)
             if value is not None:
                 out[name] = value
@@ -127,6 +167,9 @@ class Segment:
         for name, store in self.dense.items():
             assert isinstance(store, DenseStore), "only the mutable segment takes new rows"
             store.append(vectors.get(name))
+        for name, multi_store in self.multi.items():
+            assert isinstance(multi_store, MultiDenseStore), "only the mutable segment takes new rows"
+            multi_store.append(vectors.get(name))
         for name, sparse_store in self.sparse.items():
             sparse_store.append(vectors.get(name))
         self.version += 1
@@ -142,6 +185,8 @@ class Segment:
             sparse_store.set(offset, None)
         for store in self.dense.values():
             store.set(offset, None)
+        for multi_store in self.multi.values():
+            multi_store.set(offset, None)
         self.version += 1
 
     def set_vector(self, point_id: PointId, name: str, vector: np.ndarray | SparseVector | None) -> None:
@@ -150,6 +195,8 @@ class Segment:
         # The name decides the kind: prepared vectors are arrays for dense names, SparseVector for sparse ones.
         if name in self.dense:
             self.dense[name].set(offset, cast("np.ndarray | None", vector))
+        elif name in self.multi:
+            self.multi[name].set(offset, cast("np.ndarray | None", vector))
         else:
             self.sparse[name].set(offset, cast("SparseVector | None", vector))
         self.version += 1
@@ -168,6 +215,9 @@ class Segment:
             pickle.dump(self.ids, f, protocol=pickle.HIGHEST_PROTOCOL)
         for name, store in self.dense.items():
             np.save(directory / _dense_file(name), store.rows())
+        for name, multi_store in self.multi.items():
+            assert isinstance(multi_store, MultiDenseStore), "only a mutable segment is sealed"
+            save_multi(directory, name, *multi_store.compacted())
         return Segment.open_sealed(config, directory, self.sealed_state())
 
     def sealed_state(self) -> dict:
@@ -175,7 +225,8 @@ class Segment:
         return {
             "alive": self.live_mask(),
             "payloads": list(self.payloads),
-            "present": {name: np.array(store.present.view(), dtype=np.bool_) for name, store in self.dense.items()},
+            "present": {name: np.array(store.present.view(), dtype=np.bool_)
+                        for name, store in (*self.dense.items(), *self.multi.items())},
             "sparse": {name: list(store.vectors) for name, store in self.sparse.items()},
         }
 
@@ -189,7 +240,11 @@ class Segment:
         segment.offset_of = {segment.ids[o]: o for o in np.flatnonzero(alive).tolist()}
         segment.payloads = list(state["payloads"])
         segment.dense = {}
+        segment.multi = {}
         for name, params in config.dense.items():
+            if is_multivector(params):
+                segment.multi[name] = _load_multi(directory, name, config, state["present"][name])
+                continue
             rows = np.load(directory / _dense_file(name), mmap_mode="r")
             store = SealedDenseStore(params, rows, state["present"][name])
             index_path = directory / _index_file(name)
@@ -263,6 +318,7 @@ class Segment:
             "ids": [self.ids[o] for o in offsets.tolist()],
             "payloads": [self.payloads[o] for o in offsets.tolist()],
             "dense": dense,
+            "multi": {name: [store.get(o) for o in offsets.tolist()] for name, store in self.multi.items()},
             "sparse": {name: [store.vectors[o] for o in offsets.tolist()] for name, store in self.sparse.items()},
         }
 
@@ -278,6 +334,9 @@ class Segment:
             for name, (rows, present) in data["dense"].items():
                 if name in self.dense and present[i]:
                     vectors[name] = rows[i]
+            for name, matrices in data.get("multi", {}).items():
+                if name in self.multi and matrices[i] is not None:
+                    vectors[name] = matrices[i]
             for name, column in data["sparse"].items():
                 if name in self.sparse and column[i] is not None:
                     vectors[name] = column[i]

@@ -39,7 +39,8 @@ class SegmentSet:
             for point_id, local in segment.offset_of.items():
                 self.offset_of[point_id] = base + local
             base += segment.size
-        self.dense = {name: DenseView(self, name) for name in self.mutable.dense}
+        # Dense names, multivectors included (their stores score by MaxSim).
+        self.dense = {name: DenseView(self, name) for name in (*self.mutable.dense, *self.mutable.multi)}
         self.sparse = {name: SparseView(self, name) for name in self.mutable.sparse}
 
     def replace(self, sealed: list[Segment], mutable: Segment) -> None:
@@ -142,8 +143,8 @@ class SegmentSet:
 
     def memory_bytes(self) -> dict[str, int]:
         """Resident vector bytes: flat (in RAM) and memory-mapped (on disk, paged in on use)."""
-        ram = sum(store.rows().nbytes for store in self.mutable.dense.values())
-        mapped = sum(store.rows().nbytes for s in self.sealed for store in s.dense.values())
+        ram = sum(store.rows().nbytes for store in (*self.mutable.dense.values(), *self.mutable.multi.values()))
+        mapped = sum(store.rows().nbytes for s in self.sealed for store in (*s.dense.values(), *s.multi.values()))
         return {"ram_vector_bytes": ram, "mmap_vector_bytes": mapped}
 
 
@@ -155,12 +156,13 @@ def _merge_top(parts: list[tuple[np.ndarray, np.ndarray]], k: int, higher_is_bet
 
 
 class DenseView:
-    """One dense vector name across all segments."""
+    """One dense vector name across all segments (a multivector name too: its stores take
+    matrix queries and score by MaxSim)."""
 
     def __init__(self, segments: SegmentSet, name: str) -> None:
         self.segments = segments
         self.name = name
-        self.params = segments.mutable.dense[name].params
+        self.params = segments.mutable.vector_store(name).params
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
                full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -169,8 +171,8 @@ class DenseView:
             local_mask = mask[base : base + segment.size]
             if not local_mask.any():
                 continue
-            offsets, scores = segment.dense[self.name].search(query, k, local_mask, exact=exact, ef=ef,
-                                                              full_scan_points=full_scan_points)
+            offsets, scores = segment.vector_store(self.name).search(query, k, local_mask, exact=exact, ef=ef,
+                                                                     full_scan_points=full_scan_points)
             parts.append((offsets + base, scores))
         return _merge_top(parts, k, self.params.distance.higher_is_better)
 
@@ -179,7 +181,7 @@ class DenseView:
         for segment, base in zip(self.segments.all, self.segments.bases):
             inside = (offsets >= base) & (offsets < base + segment.size)
             if inside.any():
-                out[inside] = segment.dense[self.name].score(query, offsets[inside] - base)
+                out[inside] = segment.vector_store(self.name).score(query, offsets[inside] - base)
         return out
 
 

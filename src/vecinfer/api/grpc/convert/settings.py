@@ -16,7 +16,8 @@ from vecinfer.domain.collections import Settings
 from vecinfer.domain.errors import InvalidArgument
 
 # Enum values whose REST spelling is not simply the lower-cased proto name.
-_ENUM_SPELLING = {"OneBit": "one_bit", "TwoBits": "two_bits", "OneAndHalfBits": "one_and_half_bits"}
+_ENUM_SPELLING = {"OneBit": "one_bit", "TwoBits": "two_bits", "OneAndHalfBits": "one_and_half_bits",
+                  "MaxSim": "max_sim"}
 # Zero values that mean "not set" on the wire: the field is left out of the settings.
 _UNSET_ENUM = {"MemoryUnknown", "Unknown", "Default", "UnknownQuantization", "UnknownDistance"}
 # Proto field name -> REST key, where they differ.
@@ -91,6 +92,9 @@ def _message_value(type_name: str, value: Message) -> Any:
         if kind == "snowball":
             return {"type": "snowball", "language": value.snowball.language}
         return {"type": "none"} if kind == "disabled" else None
+    if type_name == "MultiVectorConfig":
+        # MaxSim is the enum's zero (and only) value, so the wire never lists it as set.
+        return {"comparator": "max_sim", **to_settings(value)}
     if type_name in ("StrictModeSparseConfig", "StrictModeMultivectorConfig"):
         return next(iter(to_settings(value).values()), {})
     return to_settings(value)

@@ -8,12 +8,10 @@ from typing import Any
 import numpy as np
 
 from vecinfer.api.grpc.convert.values import map_to_py, point_id_from, value_to_py
-from vecinfer.domain.errors import InvalidArgument, Unimplemented
+from vecinfer.domain.errors import InvalidArgument, ValidationFailed
 from vecinfer.domain.inference import Document, Image, InferenceObject, split_secrets
-from vecinfer.domain.points import DEFAULT_VECTOR, PointId, SparseVector, VectorValue
+from vecinfer.domain.points import DEFAULT_VECTOR, PointId, SparseVector, VectorValue, is_multi_dense, multi_dense
 from vecinfer_proto.qdrant import points_pb2 as pb
-
-_MULTI = "multivectors (lists of vectors)"
 
 
 def document_from(msg: pb.Document) -> Document:
@@ -45,6 +43,19 @@ def _sparse(msg: pb.SparseVector) -> SparseVector:
     return SparseVector.build(msg.indices, msg.values)
 
 
+def _multi(msg: pb.MultiDenseVector, where: str) -> np.ndarray:
+    return multi_dense([np.asarray(row.data, dtype=np.float32) for row in msg.vectors], f"{where}.vectors")
+
+
+def _legacy_multi(data: Iterable[float], count: int) -> np.ndarray:
+    """The older encoding: `data` holds `vectors_count` rows back to back."""
+    flat = np.asarray(data, dtype=np.float32)
+    if count == 0 or len(flat) % count:
+        raise ValidationFailed("vector.vectors_count", f"{len(flat)} numbers do not split into {count} vectors "
+                                                      "of one dimension")
+    return multi_dense(flat.reshape(count, -1), "vector.data")
+
+
 def vector_from(msg: pb.Vector) -> VectorValue:
     kind = msg.WhichOneof("vector")
     if kind == "dense":
@@ -58,12 +69,12 @@ def vector_from(msg: pb.Vector) -> VectorValue:
     if kind == "object":
         return object_from(msg.object)
     if kind == "multi_dense":
-        raise Unimplemented(_MULTI)
+        return _multi(msg.multi_dense, "vector.multi_dense")
     # The encoding of older clients: data + optional indices / vectors_count.
     if msg.HasField("indices"):
         return SparseVector.build(msg.indices.data, msg.data)
     if msg.HasField("vectors_count"):
-        raise Unimplemented(_MULTI)
+        return _legacy_multi(msg.data, msg.vectors_count)
     return _dense(msg.data)
 
 
@@ -95,14 +106,18 @@ def vector_input_from(msg: pb.VectorInput) -> tuple[VectorValue | None, PointId 
     if kind == "object":
         return object_from(msg.object), None
     if kind == "multi_dense":
-        raise Unimplemented(_MULTI)
-    raise InvalidArgument("VectorInput variant is missing: set id, dense, sparse, document, image or object")
+        return _multi(msg.multi_dense, "multi_dense"), None
+    raise InvalidArgument("VectorInput variant is missing: set id, dense, sparse, multi_dense, document, image or object")
 
 
 def _fill_output(value: np.ndarray | SparseVector, out: pb.VectorOutput) -> None:
     if isinstance(value, SparseVector):
         out.sparse.indices.extend(value.indices.tolist())
         out.sparse.values.extend(value.values.tolist())
+    elif is_multi_dense(value):
+        out.multi_dense.SetInParent()
+        for row in value.tolist():
+            out.multi_dense.vectors.add().data.extend(row)
     else:
         out.dense.data.extend(value.tolist())
 

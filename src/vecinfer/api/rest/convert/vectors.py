@@ -8,13 +8,13 @@ import numpy as np
 
 from vecinfer.api.rest.convert.values import point_id
 from vecinfer.api.rest.json_input import JsonFormatError, Node
-from vecinfer.domain.errors import Unimplemented
 from vecinfer.domain.inference import Document, Image, InferenceInput, InferenceObject, split_secrets
-from vecinfer.domain.points import DEFAULT_VECTOR, PointId, SparseVector, VectorValue
+from vecinfer.domain.points import DEFAULT_VECTOR, PointId, SparseVector, VectorValue, multi_dense_problem
 
 _INFERENCE_KEYS = ("text", "image", "object")
-MULTIVECTORS = "multivectors (lists of vectors)"
-VECTOR_EXPECTED = "a vector: a list of numbers, {\"indices\", \"values\"}, or {\"text\"|\"image\"|\"object\", \"model\"}"
+VECTOR_EXPECTED = ("a vector: a list of numbers, a list of lists of numbers (a multivector), "
+                   "{\"indices\", \"values\"}, or {\"text\"|\"image\"|\"object\", \"model\"}")
+ROW_EXPECTED = "a list of numbers (one vector of the multivector)"
 
 
 def is_inference(node: Node) -> bool:
@@ -59,9 +59,19 @@ def sparse(node: Node) -> SparseVector:
     return SparseVector(np.asarray(index_list, dtype=np.uint32), value_array)
 
 
+def _multi_dense(node: Node) -> np.ndarray:
+    """`[[f32, ...], ...]`: a multivector, one row per inner list (2-D float32)."""
+    rows = [item.numbers(ROW_EXPECTED) for item in node.items()]
+    problem = multi_dense_problem([len(row) for row in rows])
+    if problem is not None:
+        node.invalid(problem)
+    return np.stack(rows)
+
+
 def _dense(node: Node) -> np.ndarray:
+    """`[f32, ...]` (1-D), or `[[f32, ...], ...]` (a multivector, 2-D)."""
     if node.value and isinstance(node.value[0], list):
-        raise Unimplemented(MULTIVECTORS)
+        return _multi_dense(node)
     array = node.numbers(VECTOR_EXPECTED)
     if array.size == 0:
         node.invalid("a dense vector must not be empty")
@@ -69,7 +79,7 @@ def _dense(node: Node) -> np.ndarray:
 
 
 def vector(node: Node) -> VectorValue:
-    """One vector value: dense, sparse or an inference object."""
+    """One vector value: dense, multivector, sparse or an inference object."""
     if node.is_list:
         return _dense(node)
     if node.is_object:
@@ -81,8 +91,8 @@ def vector(node: Node) -> VectorValue:
 
 
 def vector_struct(node: Node) -> dict[str, VectorValue]:
-    """A point's vectors: a bare dense vector or inference object for the unnamed vector, or
-    a map of named vectors."""
+    """A point's vectors: a bare dense vector, multivector or inference object for the unnamed
+    vector, or a map of named vectors."""
     if node.is_list:
         return {DEFAULT_VECTOR: _dense(node)}
     if is_inference(node):
