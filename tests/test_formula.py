@@ -165,7 +165,6 @@ def test_payload_and_vectors_come_back(qc, scored):
     assert points[0].id == 1 and points[0].payload == {"tag": "a"} and points[0].vector == [1.0]
 
 
-@pytest.mark.xfail(reason="needs the planner to pass view_of= (point id and vectors) to formula.rescore")
 def test_conditions_on_ids_and_vectors(qc, scored):
     formula = models.SumExpression(sum=[models.HasIdCondition(has_id=[2]), models.HasVectorCondition(has_vector="")])
     assert dict(_pairs(_query(qc, scored, formula))) == {1: 1.0, 2: 2.0, 3: 1.0, 4: 1.0}

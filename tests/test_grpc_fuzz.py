@@ -970,6 +970,13 @@ TEMPLATES: dict[str, list[Message]] = {
                 type=qgrpc.QuantizationType.Int8)),
             params=qgrpc.CollectionParamsDiff(replication_factor=1), metadata=_payload({"k": "w"})),
     ],
+    "/qdrant.Collections/UpdateAliases": [qgrpc.ChangeAliases(actions=[
+        qgrpc.AliasOperations(create_alias=qgrpc.CreateAlias(collection_name=COLL, alias_name="fuzz_alias")),
+        qgrpc.AliasOperations(rename_alias=qgrpc.RenameAlias(old_alias_name="fuzz_alias",
+                                                             new_alias_name="fuzz_alias2")),
+        qgrpc.AliasOperations(delete_alias=qgrpc.DeleteAlias(alias_name="fuzz_alias2"))])],
+    "/qdrant.Collections/ListAliases": [qgrpc.ListAliasesRequest()],
+    "/qdrant.Collections/ListCollectionAliases": [qgrpc.ListCollectionAliasesRequest(collection_name=COLL)],
     "/qdrant.Collections/Delete": [qgrpc.DeleteCollection(collection_name=MISSING)],
     "/qdrant.Points/Upsert": [
         qgrpc.UpsertPoints(collection_name=COLL, wait=True, points=[

@@ -163,8 +163,7 @@ class _Execution:
         return _to_similarity(scores, params.distance.value if params is not None else None)
 
     def _average(self, name: str, positive: list[Vector], negative: list[Vector]) -> Vector:
-        """avg(pos), or 2·avg(pos) − avg(neg): the average_vector strategy's query (for a
-        multivector, the positives' rows and the negatives' rows negated, concatenated)."""
+        """avg(pos), or 2·avg(pos) − avg(neg): the average_vector strategy's query."""
         if isinstance(positive[0], SparseVector):
             def mean(vectors: list[Vector]) -> dict[int, float]:
                 total: dict[int, float] = {}
@@ -181,11 +180,6 @@ class _Execution:
             indices = sorted(combined)
             return self.c.prepare_vector(name, SparseVector(np.array(indices, dtype=np.uint32),
                                                             np.array([combined[i] for i in indices], np.float32)))
-        if self.c.is_multivector(name):
-            # Multivectors: every row of every positive, then every negative row negated.
-            rows = [np.asarray(v, dtype=np.float32) for v in positive] + [-np.asarray(v, dtype=np.float32)
-                                                                          for v in negative]
-            return self.c.prepare_vector(name, np.concatenate(rows))
         average = np.mean(np.stack([np.asarray(v, dtype=np.float64) for v in positive]), axis=0)
         if negative:
             average = 2 * average - np.mean(np.stack([np.asarray(v, dtype=np.float64) for v in negative]), axis=0)
@@ -364,7 +358,8 @@ class _Execution:
                 fused = [(o, s) for o, s in fused if s >= node.score_threshold]
             return fused[:limit]
         if isinstance(query, FormulaQuery):
-            return formula.rescore(query, children, self.c.payload_at, limit, node.score_threshold)
+            return formula.rescore(query, children, self.c.payload_at, limit, node.score_threshold,
+                                   view_of=self.c.point_view)
         candidates = {offset for ranked in children for offset, _ in ranked}
         return self._score_node(node, flt, limit, candidates)
 

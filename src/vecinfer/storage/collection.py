@@ -507,6 +507,11 @@ class Collection:
     def has_vector_at(self, offset: int, name: str) -> bool:
         return self.segments.has_vector(offset, name)
 
+    def point_view(self, offset: int) -> PointView:
+        """What a filter condition sees of one point: id, payload, vectors held, text indexes."""
+        return PointView(self.segments.id_at(offset), self.segments.payload(offset),
+                         lambda name: self.segments.has_vector(offset, name), self.segments.text_matchers)
+
     def matching(self, flt: Filter | None) -> np.ndarray:
         """Boolean mask over all offsets: live points that pass `flt`."""
         return filter_mask(self.segments, flt)

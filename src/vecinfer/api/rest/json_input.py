@@ -132,6 +132,11 @@ class Node:
             self.fail("a number")
         return float(self.value)
 
+    def float32(self) -> float:
+        """A number the server keeps as f32 (as the gRPC door's `float` fields are), so that both
+        doors compare with the same value."""
+        return float(np.float32(self.number()))
+
     def numbers(self, expected: str = "a list of numbers") -> np.ndarray:
         """A list of numbers as float32, checked in one pass by numpy."""
         if not isinstance(self.value, list):

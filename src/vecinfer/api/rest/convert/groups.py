@@ -83,7 +83,7 @@ def _legacy_root(fields: Fields, query: Any, using: str | None) -> QueryRequest:
     threshold = fields.get("score_threshold")
     root = Prefetch(query=query, using=using or None, filter=optional_filter(fields.get("filter")),
                     params=queries.search_params(fields.get("params")),
-                    score_threshold=None if threshold is None else threshold.number(),
+                    score_threshold=None if threshold is None else threshold.float32(),
                     limit=fields.require("limit").integer())
     return QueryRequest(root, with_payload=payload_selector(fields.get("with_payload"), default=False),
                         with_vectors=vector_selector(fields.get("with_vector", "with_vectors")))

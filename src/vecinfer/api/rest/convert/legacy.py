@@ -38,7 +38,7 @@ def _request(fields: Fields, query: QueryKind, using: str | None, lookup: Node |
     return QueryRequest(
         root=Prefetch(query=query, using=using or None, filter=optional_filter(fields.get("filter")),
                       params=search_params(fields.get("params")), limit=limit,
-                      score_threshold=None if threshold is None else threshold.number(),
+                      score_threshold=None if threshold is None else threshold.float32(),
                       lookup_from=lookup_from(lookup)),
         offset=0 if offset is None else offset.integer(),
         with_payload=payload_selector(fields.get("with_payload"), default=False),

@@ -213,7 +213,7 @@ def _node(fields: Fields) -> Prefetch:
         using=None if using is None or not using.string() else using.string(),
         filter=optional_filter(fields.get("filter")),
         params=search_params(fields.get("params")),
-        score_threshold=None if threshold is None else threshold.number(),
+        score_threshold=None if threshold is None else threshold.float32(),
         limit=_limit(fields),
         lookup_from=lookup_from(fields.get("lookup_from")),
     )
