@@ -13,10 +13,8 @@ full-text `text` / `text_any` / `phrase` conditions on words and a word pair pic
 document frequency. recall@10 is against exact search over the points that pass the filter;
 which points pass is computed with vecinfer's matcher and checked against qdrant-edge's count.
 
-Each engine runs in its own process. `vecinfer+hook` is vecinfer with the full-text condition
-answered per segment from the text index's inverted index (`TextMatcher.segment_mask`, a hook
-proposed for storage/filters.py), patched in by this script; `vecinfer` is the code as it is.
-A filter gets at most --budget seconds of queries (at least 10 queries) per engine.
+Each engine runs in its own process. A filter gets at most --budget seconds of queries (at
+least 10 queries) per engine.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `vecinfer serve` does: one thread per query
 import subprocess
@@ -41,7 +40,7 @@ from common import CpuMeter, percentile  # noqa: E402
 from data import CACHE, minilm_embeddings  # noqa: E402
 
 M, EF_CONSTRUCT, EF = 16, 100, 100
-ENGINES = ["qdrant-edge", "vecinfer", "vecinfer+hook"]
+ENGINES = ["qdrant-edge", "vecinfer"]
 TEXT_PARAMS = {"type": "text", "tokenizer": "word", "lowercase": True, "phrase_matching": True}
 
 
@@ -149,9 +148,13 @@ class EdgeEngine:
     def count(self, flt):
         return self.shard.count(self.qe.CountRequest(exact=True, filter=self._filter(flt)))
 
+    def close(self):
+        self.shard.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
 
 class VecinferEngine:
-    """The storage and query layers in this process (no gRPC), as the code stands."""
+    """The storage and query layers in this process (no gRPC)."""
 
     def load(self, corpus, texts):
         import faiss
@@ -197,29 +200,12 @@ class VecinferEngine:
         with self.collection.lock.reading():
             return int(filter_mask(self.collection.segments, self._filter(flt)).sum())
 
-
-class VecinferHookEngine(VecinferEngine):
-    """vecinfer with full-text conditions answered per segment by the matcher's inverted index."""
-
-    def load(self, corpus, texts):
-        from vecinfer.domain.filters import Match
-        from vecinfer.storage import filters
-        from vecinfer.storage.text_match import TEXT_KINDS, UNINDEXED
-
-        original = filters._vector_condition
-
-        def vector_condition(segment, cond, text):
-            if isinstance(cond, Match) and cond.kind in TEXT_KINDS:
-                segment_mask = getattr(text.get(cond.key, UNINDEXED), "segment_mask", None)
-                if segment_mask is not None:
-                    return segment_mask(segment, cond.key, cond.kind, cond.value, filters.leaf_values)
-            return original(segment, cond, text)
-
-        filters._vector_condition = vector_condition
-        return super().load(corpus, texts)
+    def close(self):
+        self.catalog.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-WORKERS = {"qdrant-edge": EdgeEngine, "vecinfer": VecinferEngine, "vecinfer+hook": VecinferHookEngine}
+WORKERS = {"qdrant-edge": EdgeEngine, "vecinfer": VecinferEngine}
 
 
 def truth_path(n: int, n_queries: int) -> Path:
@@ -256,6 +242,7 @@ def run_worker(engine_name: str, n: int, n_queries: int, budget: float) -> dict:
         row["recall"] = float(np.mean([len(set(f) & set(t.tolist())) / max(1, len(t)) for f, t in zip(found, expected)]))
         result["filters"][flt["name"]] = row
         print(f"  {engine_name} {flt['name']}: {json.dumps(row)}", file=sys.stderr, flush=True)
+    engine.close()
     return result
 
 
