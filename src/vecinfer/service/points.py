@@ -32,7 +32,7 @@ from vecinfer.service.limits import Limits
 from vecinfer.service.running import NO_USAGE, answer, no_check, within_deadline
 from vecinfer.storage.catalog import Catalog
 from vecinfer.storage.collection import Collection
-from vecinfer.storage.text_match import check_text_index_params
+from vecinfer.storage.text_match import check_text_index_params, normalize_text_index_params
 
 T = TypeVar("T")
 ALL_PAYLOAD = PayloadSelector(enable=True)
@@ -98,6 +98,7 @@ class PointOperations:
                     raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
                 if isinstance(op, ops.CreateFieldIndex) and op.type == "text" and op.params is not None:
                     check_text_index_params(op.params)
+                    op.params = normalize_text_index_params(op.params)  # kept as Qdrant returns them
 
         async def work() -> tuple[list[UpdateResult], dict[str, int]]:
             collection = self._catalog.get(name)
