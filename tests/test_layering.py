@@ -26,11 +26,13 @@ def modules_under(package: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("package, forbidden", [
-    ("api", ("vecinfer.storage", "vecinfer.query", "vecinfer.inference")),
+    ("api", ("vecinfer.storage", "vecinfer.query", "vecinfer.inference", "vecinfer.upstream")),
     ("service", ("vecinfer.api", "vecinfer_proto")),
     ("storage", ("vecinfer.api", "vecinfer.service", "vecinfer.inference", "vecinfer_proto", "aiohttp", "grpc")),
     ("inference", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer_proto")),
     ("query", ("vecinfer.api", "vecinfer.service", "vecinfer.inference", "vecinfer_proto")),
+    ("upstream", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer.inference", "vecinfer.query",
+                  "vecinfer_proto")),
     ("domain", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer.inference", "vecinfer.query",
                 "vecinfer_proto")),
     # Shared text processing (BM25 and full-text indexes): below storage and inference alike.

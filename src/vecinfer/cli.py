@@ -21,6 +21,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=args.host, grpc_port=args.grpc_port, http_port=args.http_port, storage_dir=args.storage_dir,
         models_dir=args.models_dir, api_key=args.api_key, read_only_api_key=args.read_only_api_key,
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
+        upstream=args.upstream, upstream_http=args.upstream_http, upstream_tls=args.upstream_tls or None,
+        upstream_ca=args.upstream_ca, upstream_api_key=args.upstream_api_key,
     )
 
 
@@ -38,6 +40,14 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--tls-cert", type=Path, help="TLS certificate chain, PEM, both doors (VECINFER_TLS_CERT)")
     serve.add_argument("--tls-key", type=Path, help="TLS private key, PEM (VECINFER_TLS_KEY)")
     serve.add_argument("--tls-ca", type=Path, help="CA for client certificates, PEM (VECINFER_TLS_CA)")
+    serve.add_argument("--upstream", help="gateway mode: forward to this Qdrant gRPC address, HOST:PORT[,HOST:PORT...] "
+                                          "(VECINFER_UPSTREAM); no storage is kept")
+    serve.add_argument("--upstream-http", help="the upstream's REST address HOST:PORT, for the REST door in gateway "
+                                               "mode (VECINFER_UPSTREAM_HTTP)")
+    serve.add_argument("--upstream-tls", action="store_true", default=None,
+                       help="connect to the upstream with TLS (VECINFER_UPSTREAM_TLS)")
+    serve.add_argument("--upstream-ca", type=Path, help="CA certificate for the upstream's TLS, PEM (VECINFER_UPSTREAM_CA)")
+    serve.add_argument("--upstream-api-key", help="api-key sent to the upstream (VECINFER_UPSTREAM_API_KEY)")
     models = commands.add_parser("models", help="list the models this server can run")
     models.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
     args = parser.parse_args(argv)

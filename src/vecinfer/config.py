@@ -48,6 +48,16 @@ class Settings:
     tls_key: Path | None = None
     tls_ca: Path | None = None
 
+    # Gateway mode: vecinfer keeps no storage and forwards to a Qdrant cluster (or another
+    # vecinfer): gRPC to `upstream` (HOST:PORT[,HOST:PORT...], round-robin with health checks),
+    # REST to `upstream_http` (HOST:PORT). Inference objects are resolved here first.
+    upstream: str = ""
+    upstream_http: str = ""
+    upstream_tls: bool = False
+    upstream_ca: Path | None = None
+    # Sent as `api-key` to the upstream instead of the caller's; provider keys never go upstream.
+    upstream_api_key: str = ""
+
     # Bounds on one request, checked before any work starts.
     max_points_per_request: int = 100_000
     max_limit: int = 100_000  # query/scroll `limit` and `offset`

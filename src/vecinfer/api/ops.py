@@ -6,10 +6,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vecinfer import metrics
-from vecinfer.service.core import Service
+from vecinfer.service.core import ModelService
 
 
-def add_routes(app: web.Application, service: Service) -> None:
+def add_routes(app: web.Application, service: ModelService) -> None:
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="healthz check passed")
 
@@ -18,13 +18,8 @@ def add_routes(app: web.Application, service: Service) -> None:
 
     async def readyz(request: web.Request) -> web.Response:
         # Storage is loaded before the port opens; models are warm once warm_up has run.
-        if service.ready:
-            quarantined = service.catalog.quarantined
-            if quarantined:
-                detail = "; ".join(f"{name}: {problem}" for name, problem in sorted(quarantined.items()))
-                return web.Response(text=f"all shards are ready; quarantined collections (not served): {detail}")
-            return web.Response(text="all shards are ready")
-        return web.Response(status=503, text="some shards are not ready: local models are still warming up")
+        ready, text = service.readiness()
+        return web.Response(status=200 if ready else 503, text=text)
 
     async def metrics_page(request: web.Request) -> web.Response:
         body = generate_latest(metrics.REGISTRY)

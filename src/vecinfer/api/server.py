@@ -1,5 +1,6 @@
 """Server assembly: the service core behind two doors (gRPC with reflection and health, REST
-with the operations endpoints), and a graceful shutdown."""
+with the operations endpoints), embedded or as a gateway to an upstream cluster, and a graceful
+shutdown."""
 
 from __future__ import annotations
 
@@ -21,11 +22,14 @@ from vecinfer.api.auth import AccessKeys
 from vecinfer.api.grpc.auth import ApiKeyInterceptor
 from vecinfer.api.grpc.collections import CollectionsServicer
 from vecinfer.api.grpc.decoding import DecodeGuard
+from vecinfer.api.grpc.gateway import GatewayHandler
 from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
 from vecinfer.api.rest.app import build_app
+from vecinfer.api.rest.gateway import build_gateway_app
 from vecinfer.config import Settings
-from vecinfer.service.core import Service
+from vecinfer.service.core import ModelService, Service
+from vecinfer.service.gateway import GatewayService
 from vecinfer_proto.qdrant import (
     collections_service_pb2,
     collections_service_pb2_grpc,
@@ -87,23 +91,37 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _embedded(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> tuple[Service, web.Application]:
+    service = Service(settings)
+    qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
+    collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
+    points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
+    rest = build_app(service, settings.rest_max_request_mb << 20, keys)
+    ops.add_routes(rest, service)
+    return service, rest
+
+
+def _gateway(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> tuple[GatewayService, web.Application]:
+    service = GatewayService(settings)
+    server.add_generic_rpc_handlers((GatewayHandler(service),))
+    return service, build_gateway_app(service, settings.rest_max_request_mb << 20, keys)
+
+
 async def serve(settings: Settings) -> None:
     credentials = _server_credentials(settings)
     keys = AccessKeys(settings)
     if not keys.enabled and not _is_loopback(settings.host):
         log.warning("listening on %s without an API key: anyone who reaches the ports can read and delete "
                     "every collection; set --api-key (VECINFER_API_KEY)", settings.host)
-    service = Service(settings)
     interceptors: list[grpc.aio.ServerInterceptor] = [DecodeGuard()]
     if keys.enabled:
         interceptors.insert(0, ApiKeyInterceptor(keys))  # refuse before anything is decoded
     server = grpc.aio.server(options=_grpc_options(settings), interceptors=interceptors)
-    qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
-    collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
-    points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(SERVICE_NAMES, server)
+    service: ModelService
+    service, rest = (_gateway if settings.upstream else _embedded)(settings, server, keys)
     address = f"{settings.host}:{settings.grpc_port}"
     try:
         if credentials is None:
@@ -116,8 +134,6 @@ async def serve(settings: Settings) -> None:
     await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
 
-    rest = build_app(service, settings.rest_max_request_mb << 20, keys)
-    ops.add_routes(rest, service)
     runner = web.AppRunner(rest, access_log=None)
     await runner.setup()
     try:
@@ -129,9 +145,9 @@ async def serve(settings: Settings) -> None:
         raise StartupFailed(f"cannot listen for REST on {settings.host}:{settings.http_port}: {exc.strerror}") from None
 
     log.info(
-        "vecinfer %s serving gRPC on %s, REST on %s:%d%s%s, storage at %s (%d collections)",
+        "vecinfer %s serving gRPC on %s, REST on %s:%d%s%s, %s",
         __version__, address, settings.host, settings.http_port, " with TLS" if credentials else "",
-        ", API keys required" if keys.enabled else "", settings.storage_dir.resolve(), len(service.catalog.names()),
+        ", API keys required" if keys.enabled else "", service.describe(),
     )
     warm_up = asyncio.create_task(service.warm_up())
     stop = asyncio.Event()
@@ -146,4 +162,4 @@ async def serve(settings: Settings) -> None:
     await asyncio.gather(server.stop(settings.shutdown_grace_seconds), runner.shutdown())
     await runner.cleanup()
     await service.close()
-    log.info("stopped; storage flushed")
+    log.info("stopped" if settings.upstream else "stopped; storage flushed")

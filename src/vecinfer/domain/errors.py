@@ -76,6 +76,16 @@ class UpstreamTimeout(Unavailable):
     """An external provider did not answer in time (UNAVAILABLE / 504)."""
 
 
+class UpstreamAnswered(VecinferError):
+    """Gateway mode: the upstream refused the forwarded request; its status and message go back
+    to the caller unchanged. `code` is the gRPC status name (e.g. "NOT_FOUND")."""
+
+    def __init__(self, code: str, message: str, trailing: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.trailing = trailing
+
+
 class DeadlineExceeded(VecinferError):
     """The request ran past the time the client allowed (DEADLINE_EXCEEDED / 408)."""
 

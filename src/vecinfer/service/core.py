@@ -1,4 +1,5 @@
-"""The service as a whole: storage opened, models loaded and warmed, operations ready."""
+"""The service as a whole: models loaded and warmed; in the embedded mode, storage opened and
+the operations on it ready (the gateway mode is in service/gateway.py)."""
 
 from __future__ import annotations
 
@@ -23,17 +24,16 @@ from vecinfer.storage.catalog import Catalog
 log = logging.getLogger("vecinfer")
 
 
-class Service:
+class ModelService:
+    """What both modes share: the models, their warm-up, readiness."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
         self.http = HttpClients()
         self.registry: Registry = build_registry(settings, self.http)
-        limits = Limits(settings)
-        self.collections = CollectionOperations(self.catalog, limits)
-        self.points = PointOperations(self.catalog, Resolver(self.registry, settings), limits)
+        self.resolver = Resolver(self.registry, settings)
+        self.limits = Limits(settings)
         self.ready = False
-        self._state = metrics.watch_state(self._state_rows)
 
     async def warm_up(self) -> None:
         """Run every local text model once, so the first request does not pay for lazy
@@ -49,6 +49,41 @@ class Service:
                 continue
             log.info("model %s warm in %.2f s", backend.info.name, time.perf_counter() - started)
         self.ready = True
+
+    def readiness(self) -> tuple[bool, str]:
+        """(ready, what /readyz says)."""
+        if not self.ready:
+            return False, "some shards are not ready: local models are still warming up"
+        return True, "all shards are ready"
+
+    def describe(self) -> str:
+        """What the startup log line says about where data lives."""
+        return ""
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+class Service(ModelService):
+    """The embedded mode: vecinfer's own durable store."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
+        self.collections = CollectionOperations(self.catalog, self.limits)
+        self.points = PointOperations(self.catalog, self.resolver, self.limits)
+        self._state = metrics.watch_state(self._state_rows)
+
+    def readiness(self) -> tuple[bool, str]:
+        ready, text = super().readiness()
+        quarantined = self.catalog.quarantined
+        if ready and quarantined:
+            detail = "; ".join(f"{name}: {problem}" for name, problem in sorted(quarantined.items()))
+            return True, f"all shards are ready; quarantined collections (not served): {detail}"
+        return ready, text
+
+    def describe(self) -> str:
+        return f"storage at {self.settings.storage_dir.resolve()} ({len(self.catalog.names())} collections)"
 
     def _state_rows(self) -> Iterable[tuple[str, str, dict[str, str], float]]:
         yield "app_info", "vecinfer and the Qdrant API version it answers", {"name": "vecinfer"}, 1.0
@@ -75,5 +110,5 @@ class Service:
 
     async def close(self) -> None:
         metrics.REGISTRY.unregister(self._state)
-        await self.http.close()
+        await super().close()
         await asyncio.to_thread(self.catalog.close)

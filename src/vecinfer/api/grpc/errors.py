@@ -30,10 +30,23 @@ _CODES: tuple[tuple[type[errors.VecinferError], grpc.StatusCode], ...] = (
 
 
 def status_of(exc: errors.VecinferError) -> grpc.StatusCode:
+    if isinstance(exc, errors.UpstreamAnswered):
+        return grpc.StatusCode[exc.code] if exc.code in grpc.StatusCode.__members__ else grpc.StatusCode.UNKNOWN
     for kind, code in _CODES:
         if isinstance(exc, kind):
             return code
     return grpc.StatusCode.INTERNAL
+
+
+async def abort_with(context: grpc.aio.ServicerContext, exc: errors.VecinferError) -> None:
+    """End the call with the status of `exc` (and its trailers: retry-after, or the upstream's)."""
+    if not exc.counted:
+        metrics.REJECTED.labels("grpc", status_of(exc).name).inc()
+    if isinstance(exc, errors.ResourceExhausted) and exc.retry_after is not None:
+        context.set_trailing_metadata((("retry-after", str(math.ceil(exc.retry_after))),))
+    if isinstance(exc, errors.UpstreamAnswered) and exc.trailing:
+        context.set_trailing_metadata(exc.trailing)
+    await context.abort(status_of(exc), exc.message)
 
 
 S = TypeVar("S")
@@ -51,11 +64,7 @@ def grpc_errors(
         try:
             return await method(self, request, context)
         except errors.VecinferError as exc:
-            if not exc.counted:
-                metrics.REJECTED.labels("grpc", status_of(exc).name).inc()
-            if isinstance(exc, errors.ResourceExhausted) and exc.retry_after is not None:
-                context.set_trailing_metadata((("retry-after", str(math.ceil(exc.retry_after))),))
-            await context.abort(status_of(exc), exc.message)
+            await abort_with(context, exc)
         except grpc.aio.AbortError:
             raise
         except Exception:
