@@ -7,6 +7,7 @@ through qdrant_client.grpc's own stubs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -144,6 +145,23 @@ def shared_server(tmp_path_factory, clip_models):
                            env={"VECINFER_MODELS_DIR": str(clip_models.models_dir)}).start()
     yield server
     server.stop()
+
+
+@contextlib.contextmanager
+def gateway_in_front(tmp: Path, models_dir: Path | None = None, upstream_env: dict | None = None):
+    """An embedded vecinfer (the upstream) and a gateway in front of it (`--upstream`); yields
+    (gateway, upstream)."""
+    upstream = ServerProcess(tmp / "upstream-storage", tmp / "upstream.log", env=upstream_env).start()
+    env = {"VECINFER_UPSTREAM": upstream.grpc_address, "VECINFER_UPSTREAM_HTTP": f"127.0.0.1:{upstream.http_port}"}
+    if models_dir is not None:
+        env["VECINFER_MODELS_DIR"] = str(models_dir)
+    gateway = ServerProcess(tmp / "gateway-storage", tmp / "gateway.log", env=env)
+    try:
+        yield gateway.start(), upstream
+    finally:
+        gateway.stop()
+        upstream.stop()
+    assert not (tmp / "gateway-storage").exists(), "the gateway keeps no storage of its own"
 
 
 def make_client(server: ServerProcess, **kwargs):
