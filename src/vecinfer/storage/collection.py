@@ -209,6 +209,11 @@ class Collection:
             if self.closed:  # deleted while this request waited for the lock
                 raise collection_not_found(self.name)
             prepared = self._prepare_all(operations)
+            missing = self._first_missing_payload_target(prepared)
+            if missing is not None:
+                # Qdrant updates the points that exist and then answers 404; a request here
+                # applies whole or not at all, so the same 404 comes before anything is written.
+                raise NotFound(f"Not found: No point with id {missing} found")
             seq = self.seq + 1
             self.wal.append(seq, prepared)
             for operation in prepared:
@@ -226,6 +231,22 @@ class Collection:
         if wake_optimizer:
             self.on_change(self)
         return seq
+
+    def _first_missing_payload_target(self, operations: list[ops.CollectionOperation]) -> PointId | None:
+        """The first id a payload edit names that will not exist when it applies."""
+        known = _IdTracker(self.segments.offset_of)
+        for op in operations:
+            if isinstance(op, ops.Upsert):
+                for p in op.points:
+                    known.add(p.id)
+            elif isinstance(op, ops.DeletePoints) and op.selector.ids is not None:
+                for point_id in op.selector.ids:
+                    known.remove(point_id)
+            elif isinstance(op, (ops.SetPayload, ops.OverwritePayload, ops.DeletePayload, ops.ClearPayload)):
+                for point_id in op.selector.ids or ():
+                    if not known.has(point_id):
+                        return point_id
+        return None
 
     def _prepare_all(self, operations: list[ops.CollectionOperation]) -> list[ops.CollectionOperation]:
         # Ids as they will stand after the earlier operations of this same request.
