@@ -7,7 +7,8 @@ bash scripts/setup.sh --test
 if [ ! -x .tools/node_modules/.bin/buf ]; then
   npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@1.75.0 >/dev/null
 fi
-if [ ! -f tests/js/node_modules/@qdrant/js-client-rest/package.json ]; then
+if [ ! -f tests/js/node_modules/@qdrant/js-client-rest/package.json ] \
+   || [ ! -f tests/js/node_modules/@qdrant/js-client-grpc/package.json ]; then
   (cd tests/js && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
 .tools/node_modules/.bin/buf lint
