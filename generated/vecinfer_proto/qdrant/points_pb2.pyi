@@ -1839,3 +1839,55 @@ class GroupId(_message.Message):
     integer_value: int
     string_value: str
     def __init__(self, unsigned_value: _Optional[int] = ..., integer_value: _Optional[int] = ..., string_value: _Optional[str] = ...) -> None: ...
+
+class CreateVectorNameRequest(_message.Message):
+    __slots__ = ("collection_name", "wait", "vector_name", "dense_config", "sparse_config", "timeout", "ordering")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    DENSE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    SPARSE_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    ORDERING_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    wait: bool
+    vector_name: str
+    dense_config: DenseVectorCreationConfig
+    sparse_config: SparseVectorCreationConfig
+    timeout: int
+    ordering: WriteOrdering
+    def __init__(self, collection_name: _Optional[str] = ..., wait: _Optional[bool] = ..., vector_name: _Optional[str] = ..., dense_config: _Optional[_Union[DenseVectorCreationConfig, _Mapping]] = ..., sparse_config: _Optional[_Union[SparseVectorCreationConfig, _Mapping]] = ..., timeout: _Optional[int] = ..., ordering: _Optional[_Union[WriteOrdering, _Mapping]] = ...) -> None: ...
+
+class DeleteVectorNameRequest(_message.Message):
+    __slots__ = ("collection_name", "wait", "vector_name", "timeout", "ordering")
+    COLLECTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    ORDERING_FIELD_NUMBER: _ClassVar[int]
+    collection_name: str
+    wait: bool
+    vector_name: str
+    timeout: int
+    ordering: WriteOrdering
+    def __init__(self, collection_name: _Optional[str] = ..., wait: _Optional[bool] = ..., vector_name: _Optional[str] = ..., timeout: _Optional[int] = ..., ordering: _Optional[_Union[WriteOrdering, _Mapping]] = ...) -> None: ...
+
+class DenseVectorCreationConfig(_message.Message):
+    __slots__ = ("size", "distance", "multivector_config", "datatype")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    MULTIVECTOR_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    DATATYPE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    distance: _collections_pb2.Distance
+    multivector_config: _collections_pb2.MultiVectorConfig
+    datatype: _collections_pb2.Datatype
+    def __init__(self, size: _Optional[int] = ..., distance: _Optional[_Union[_collections_pb2.Distance, str]] = ..., multivector_config: _Optional[_Union[_collections_pb2.MultiVectorConfig, _Mapping]] = ..., datatype: _Optional[_Union[_collections_pb2.Datatype, str]] = ...) -> None: ...
+
+class SparseVectorCreationConfig(_message.Message):
+    __slots__ = ("modifier", "datatype")
+    MODIFIER_FIELD_NUMBER: _ClassVar[int]
+    DATATYPE_FIELD_NUMBER: _ClassVar[int]
+    modifier: _collections_pb2.Modifier
+    datatype: _collections_pb2.Datatype
+    def __init__(self, modifier: _Optional[_Union[_collections_pb2.Modifier, str]] = ..., datatype: _Optional[_Union[_collections_pb2.Datatype, str]] = ...) -> None: ...

@@ -114,6 +114,16 @@ class PointsStub:
                 request_serializer=qdrant_dot_points__pb2.UpdateBatchPoints.SerializeToString,
                 response_deserializer=qdrant_dot_points__pb2.UpdateBatchResponse.FromString,
                 _registered_method=True)
+        self.CreateVectorName = channel.unary_unary(
+                '/qdrant.Points/CreateVectorName',
+                request_serializer=qdrant_dot_points__pb2.CreateVectorNameRequest.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.PointsOperationResponse.FromString,
+                _registered_method=True)
+        self.DeleteVectorName = channel.unary_unary(
+                '/qdrant.Points/DeleteVectorName',
+                request_serializer=qdrant_dot_points__pb2.DeleteVectorNameRequest.SerializeToString,
+                response_deserializer=qdrant_dot_points__pb2.PointsOperationResponse.FromString,
+                _registered_method=True)
         self.QueryGroups = channel.unary_unary(
                 '/qdrant.Points/QueryGroups',
                 request_serializer=qdrant_dot_points__pb2.QueryPointGroups.SerializeToString,
@@ -275,6 +285,18 @@ class PointsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateVectorName(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVectorName(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def QueryGroups(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -430,6 +452,16 @@ def add_PointsServicer_to_server(servicer, server):
                     servicer.UpdateBatch,
                     request_deserializer=qdrant_dot_points__pb2.UpdateBatchPoints.FromString,
                     response_serializer=qdrant_dot_points__pb2.UpdateBatchResponse.SerializeToString,
+            ),
+            'CreateVectorName': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateVectorName,
+                    request_deserializer=qdrant_dot_points__pb2.CreateVectorNameRequest.FromString,
+                    response_serializer=qdrant_dot_points__pb2.PointsOperationResponse.SerializeToString,
+            ),
+            'DeleteVectorName': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVectorName,
+                    request_deserializer=qdrant_dot_points__pb2.DeleteVectorNameRequest.FromString,
+                    response_serializer=qdrant_dot_points__pb2.PointsOperationResponse.SerializeToString,
             ),
             'QueryGroups': grpc.unary_unary_rpc_method_handler(
                     servicer.QueryGroups,
@@ -924,6 +956,60 @@ class Points:
             '/qdrant.Points/UpdateBatch',
             qdrant_dot_points__pb2.UpdateBatchPoints.SerializeToString,
             qdrant_dot_points__pb2.UpdateBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateVectorName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/CreateVectorName',
+            qdrant_dot_points__pb2.CreateVectorNameRequest.SerializeToString,
+            qdrant_dot_points__pb2.PointsOperationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVectorName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/qdrant.Points/DeleteVectorName',
+            qdrant_dot_points__pb2.DeleteVectorNameRequest.SerializeToString,
+            qdrant_dot_points__pb2.PointsOperationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -18,7 +18,7 @@ from vecinfer.api.grpc.groups import GroupingMethods
 from vecinfer.api.grpc.legacy import LegacyMethods
 from vecinfer.api.grpc.output import fill_scored, fill_usage
 from vecinfer.domain import points as ops
-from vecinfer.domain.errors import InvalidArgument, clip
+from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
 from vecinfer.domain.query import Record, ScrollRequest
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
@@ -141,6 +141,17 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
         for record in answer.result:
             _fill_record(record, response.result.add())
         return response
+
+    @grpc_errors
+    async def CreateVectorName(self, request: pb.CreateVectorNameRequest,
+                               context: Context) -> pb.PointsOperationResponse:
+        raise Unimplemented("adding a vector name to an existing collection (CreateVectorName); "
+                            "create the collection with every vector it needs")
+
+    @grpc_errors
+    async def DeleteVectorName(self, request: pb.DeleteVectorNameRequest,
+                               context: Context) -> pb.PointsOperationResponse:
+        raise Unimplemented("removing a vector name from an existing collection (DeleteVectorName)")
 
     @grpc_errors
     async def Scroll(self, request: pb.ScrollPoints, context: Context) -> pb.ScrollResponse:
