@@ -12,7 +12,6 @@ from vecinfer.domain.filters import Filter
 from vecinfer.domain.json_path import EVERY, Step, is_prefix
 from vecinfer.domain.points import PointId, id_sort_key
 from vecinfer.domain.query import PayloadSelector, Record, VectorSelector
-from vecinfer.storage.filters import filter_mask
 
 if TYPE_CHECKING:
     from vecinfer.storage.collection import Collection
@@ -68,17 +67,16 @@ def select_vectors(vectors: dict, selector: VectorSelector) -> dict | None:
 
 
 def record_of(collection: Collection, offset: int, with_payload: PayloadSelector, with_vectors: VectorSelector) -> Record:
-    segment = collection.segments
     vectors = None
     if with_vectors.enable or with_vectors.names is not None:
-        vectors = select_vectors(segment.vectors(offset), with_vectors)
-    return Record(segment.id_at(offset), select_payload(segment.payload(offset), with_payload), vectors)
+        vectors = select_vectors(collection.vectors_at(offset), with_vectors)
+    return Record(collection.id_at(offset), select_payload(collection.payload_at(offset), with_payload), vectors)
 
 
 def retrieve(collection: Collection, ids: list[PointId], with_payload: PayloadSelector, with_vectors: VectorSelector) -> list[Record]:
     out, seen = [], set()
     for point_id in ids:
-        offset = collection.segments.offset_of.get(point_id)
+        offset = collection.offset_of(point_id)
         if offset is not None and point_id not in seen:
             seen.add(point_id)
             out.append(record_of(collection, offset, with_payload, with_vectors))
@@ -88,18 +86,17 @@ def retrieve(collection: Collection, ids: list[PointId], with_payload: PayloadSe
 def scroll(collection: Collection, flt: Filter | None, start: PointId | None, limit: int,
            with_payload: PayloadSelector, with_vectors: VectorSelector) -> tuple[list[Record], PointId | None]:
     """Points in id order from `start` (inclusive); also the id that starts the next page."""
-    segment = collection.segments
-    mask = filter_mask(segment, flt)
+    mask = collection.matching(flt)
     offsets = np.flatnonzero(mask).tolist()
-    keyed = sorted((id_sort_key(segment.id_at(o)), o) for o in offsets)
+    keyed = sorted((id_sort_key(collection.id_at(o)), o) for o in offsets)
     if start is not None:
         start_key = id_sort_key(start)
         keyed = [item for item in keyed if item[0] >= start_key]
     page = keyed[: limit + 1]
-    next_offset = segment.id_at(page[limit][1]) if len(page) > limit else None
+    next_offset = collection.id_at(page[limit][1]) if len(page) > limit else None
     records = [record_of(collection, o, with_payload, with_vectors) for _, o in page[:limit]]
     return records, next_offset
 
 
 def count(collection: Collection, flt: Filter | None) -> int:
-    return int(filter_mask(collection.segments, flt).sum())
+    return int(collection.matching(flt).sum())

@@ -525,6 +525,10 @@ class Collection:
     def vector_at(self, offset: int, name: str) -> np.ndarray | SparseVector | None:
         return self.segments.vector(offset, name)
 
+    def vectors_at(self, offset: int) -> dict[str, Any]:
+        """Every vector the point holds, by name."""
+        return self.segments.vectors(offset)
+
     def has_vector_at(self, offset: int, name: str) -> bool:
         return self.segments.has_vector(offset, name)
 
