@@ -45,6 +45,20 @@ def test_grpcurl_describe_and_call(shared_server):
     assert json.loads(call.stdout)["result"] is True
 
 
+def test_grpcurl_describes_every_qdrant_method(shared_server):
+    out = subprocess.run([grpcurl(), "-plaintext", shared_server.grpc_address, "describe", "qdrant.Points.Query"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "rpc Query ( .qdrant.QueryPoints ) returns ( .qdrant.QueryResponse )" in out.stdout
+    for symbol, expected in (("qdrant.Points.QueryGroups", ".qdrant.QueryPointGroups"),
+                             ("qdrant.Points.Recommend", ".qdrant.RecommendPoints"),
+                             ("qdrant.Collections.UpdateAliases", ".qdrant.ChangeAliases"),
+                             ("qdrant.Query", ".qdrant.RecommendInput recommend = 2;")):
+        out = subprocess.run([grpcurl(), "-plaintext", shared_server.grpc_address, "describe", symbol],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and expected in out.stdout, (symbol, out.stdout, out.stderr)
+
+
 def test_standard_health_and_rest_root(shared_server):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 

@@ -25,6 +25,7 @@ from vecinfer.api.grpc.decoding import DecodeGuard
 from vecinfer.api.grpc.gateway import GatewayHandler
 from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
+from vecinfer.api.grpc.reflection import enable_reflection
 from vecinfer.api.rest.app import build_app
 from vecinfer.api.rest.gateway import build_gateway_app
 from vecinfer.config import Settings
@@ -119,7 +120,7 @@ async def serve(settings: Settings) -> None:
     server = grpc.aio.server(options=_grpc_options(settings), interceptors=interceptors)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(SERVICE_NAMES, server)
+    enable_reflection(SERVICE_NAMES, server)
     service: ModelService
     service, rest = (_gateway if settings.upstream else _embedded)(settings, server, keys)
     address = f"{settings.host}:{settings.grpc_port}"
