@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from vecinfer.domain.json_path import parse
-from vecinfer.storage.payload_edits import delete_at as _delete_at, set_at as _set_at
+from vecinfer.storage.payload_edits import delete_at as _delete_at
+from vecinfer.storage.payload_edits import set_at as _set_at
 
 
 @pytest.mark.parametrize("start, payload, key, result", [
