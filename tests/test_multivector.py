@@ -469,3 +469,30 @@ def test_survives_restarts_through_sealed_segments_and_merges(server_factory):
         docs[1000] = np.array([[2] * 8, [-1] * 8])
         close(pairs(client.query_points("persist", query=query, using="mv", limit=10).points),
               expected_nearest("Cosine", query, docs, 10))
+
+
+# ---------------------------------------------------------------------------- the kernel
+
+
+@pytest.mark.parametrize("layout", ["uniform", "varied", "gaps"])
+def test_maxsim_kernel_matches_a_naive_loop(layout, monkeypatch):
+    """storage.multidense.maxsim over blocks, row spans and gathers, against a plain loop."""
+    from vecinfer.domain.collections import Distance
+    from vecinfer.storage import multidense
+
+    monkeypatch.setattr(multidense, "_BLOCK_ROWS", 50)  # several blocks
+    rng = np.random.default_rng(5)
+    counts = np.full(60, 4) if layout == "uniform" else rng.integers(1, 7, 60)
+    starts = np.cumsum(counts) - counts
+    if layout == "gaps":  # rows left behind between points, points out of order
+        starts = starts * 3 + 1
+        order = rng.permutation(60)
+        starts, counts = starts[order], counts[order]
+    rows = rng.normal(size=(int((starts + counts).max()) + 3, 5)).astype(np.float32)
+    query = rng.normal(size=(3, 5)).astype(np.float32)
+    for subset in (np.arange(60), np.sort(rng.choice(60, 7, replace=False))):
+        for distance in Distance:
+            got = multidense.maxsim(distance, rows, starts[subset], counts[subset], query)
+            expected = [maxsim(distance.value if distance is not Distance.COSINE else "Dot", query,
+                               rows[starts[i]: starts[i] + counts[i]]) for i in subset]
+            assert got == pytest.approx(expected, rel=1e-5, abs=1e-5), (layout, distance)
