@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Union
 
+from vecinfer.domain.errors import InvalidArgument
+
 
 @dataclass(frozen=True)
 class Match:
@@ -88,6 +90,71 @@ class MinShould:
 
 
 @dataclass(frozen=True)
+class GeoPoint:
+    """A point of a geo condition, checked as Qdrant reads one: `lat` in [-90, 90] and `lon` in
+    [-180, 180] (non-finite values are outside)."""
+
+    lon: float
+    lat: float
+
+    def __post_init__(self) -> None:
+        if not (-90.0 <= self.lat <= 90.0 and -180.0 <= self.lon <= 180.0):
+            from vecinfer.domain.formula import format_float  # formula imports this module
+
+            raise InvalidArgument(f"Wrong format of GeoPoint payload: expected `lat` = {format_float(self.lat)} "
+                                  f"within [-90;90] and `lon` = {format_float(self.lon)} within [-180;180]")
+
+
+@dataclass(frozen=True)
+class GeoRadius:
+    """Some geo point at `key` is strictly closer than `radius` metres to `center` (haversine).
+    A negative or NaN radius is accepted, as Qdrant does, and matches nothing."""
+
+    key: str
+    center: GeoPoint
+    radius: float
+
+
+@dataclass(frozen=True)
+class GeoBoundingBox:
+    """Some geo point at `key` lies strictly inside the box; when `top_left.lon` is greater than
+    `bottom_right.lon` the box crosses the antimeridian."""
+
+    key: str
+    top_left: GeoPoint
+    bottom_right: GeoPoint
+
+
+@dataclass(frozen=True)
+class GeoPolygon:
+    """Some geo point at `key` lies strictly inside `exterior` and neither inside nor on the
+    edge of any of `interiors` (the holes). Each ring has at least 4 points and ends where it
+    starts (within f64::EPSILON, as Qdrant checks)."""
+
+    key: str
+    exterior: tuple[GeoPoint, ...]
+    interiors: tuple[tuple[GeoPoint, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        check_ring(self.exterior)
+        for ring in self.interiors:
+            check_ring(ring)
+
+
+def check_ring(points: tuple[GeoPoint, ...]) -> None:
+    """A polygon ring as Qdrant's `GeoPolygon::validate_line_string` accepts it."""
+    if len(points) <= 3:
+        raise InvalidArgument(f"polygon invalid, the size must be at least 4, got {len(points)}")
+    first, last = points[0], points[-1]
+    if not (abs(first.lat - last.lat) <= _F64_EPSILON and abs(first.lon - last.lon) <= _F64_EPSILON):
+        raise InvalidArgument("polygon invalid, the first and the last points should be the same to form a closed line")
+
+
+_F64_EPSILON = 2.220446049250313e-16
+GEO_CONDITIONS = (GeoRadius, GeoBoundingBox, GeoPolygon)
+
+
+@dataclass(frozen=True)
 class Filter:
     must: tuple[Condition, ...] = field(default_factory=tuple)
     should: tuple[Condition, ...] = field(default_factory=tuple)
@@ -98,7 +165,8 @@ class Filter:
         return not (self.must or self.should or self.must_not or self.min_should)
 
 
-Condition = Union[Match, Range, ValuesCount, IsEmpty, IsNull, HasId, HasVector, Nested, Not, Filter]
+Condition = Union[Match, Range, ValuesCount, IsEmpty, IsNull, HasId, HasVector, GeoRadius, GeoBoundingBox, GeoPolygon,
+                  Nested, Not, Filter]
 
 
 def combine(*filters: Filter | None) -> Filter | None:

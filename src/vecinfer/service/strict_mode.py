@@ -194,6 +194,8 @@ def required_indexes(condition: f.Condition) -> list[str]:
         return ["keyword_match"]
     if isinstance(condition, f.Range):
         return ["datetime_range"] if condition.datetime else ["float_range", "int_range"]
+    if isinstance(condition, f.GEO_CONDITIONS):
+        return ["geo"]
     if isinstance(condition, (f.ValuesCount, f.IsEmpty, f.IsNull)):
         return list(_ANY_INDEX)
     if isinstance(condition, f.Not):
@@ -202,7 +204,7 @@ def required_indexes(condition: f.Condition) -> list[str]:
 
 
 def _key_of(condition: f.Condition) -> str | None:
-    if isinstance(condition, (f.Match, f.Range, f.ValuesCount, f.IsEmpty, f.IsNull)):
+    if isinstance(condition, (f.Match, f.Range, f.ValuesCount, f.IsEmpty, f.IsNull, *f.GEO_CONDITIONS)):
         return condition.key
     if isinstance(condition, f.Not):
         return _key_of(condition.condition)

@@ -1,14 +1,14 @@
 """Payload filter evaluation over a segment's points, with Qdrant's rules (spec §1-§3).
 
 Keys are JSON paths parsed by `domain.json_path`: `a.b` walks objects, `arr[]` every element of
-an array, `arr[0]` one element, `"a.b"` a key with a dot. Match, range and text conditions look
-at the values found with arrays at the end flattened one level; `is_empty`, `is_null` and
+an array, `arr[0]` one element, `"a.b"` a key with a dot. Match, range, text and geo conditions
+look at the values found with arrays at the end flattened one level; `is_empty`, `is_null` and
 `values_count` look at them raw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,9 @@ from vecinfer.domain import json_path
 from vecinfer.domain.filters import (
     Condition,
     Filter,
+    GeoBoundingBox,
+    GeoPolygon,
+    GeoRadius,
     HasId,
     HasVector,
     IsEmpty,
@@ -31,6 +34,7 @@ from vecinfer.domain.filters import (
 )
 from vecinfer.domain.json_path import values_at
 from vecinfer.domain.points import PointId
+from vecinfer.storage import geo
 from vecinfer.storage.text_match import TEXT_KINDS, UNINDEXED, TextMatcher
 
 if TYPE_CHECKING:
@@ -175,6 +179,8 @@ def check(condition: Condition, point: PointView) -> bool:
         return _is_null(condition.key, point.payload)
     if isinstance(condition, HasId):
         return point.id is not None and point.id in condition.ids
+    if isinstance(condition, (GeoRadius, GeoBoundingBox, GeoPolygon)):
+        return geo.check_values(condition, leaf_values(point.payload, condition.key))
     if isinstance(condition, HasVector):
         return point.has_vector(condition.name)
     if isinstance(condition, Not):
@@ -219,8 +225,9 @@ def filter_mask(segments: SegmentSet, flt: Filter | None) -> np.ndarray:
 # ---------------------------------------------------------------------------- vectorised masks
 #
 # Conditions on a top-level key whose values are scalars are answered from a per-segment
-# column (numpy arrays, rebuilt when the segment changes); everything else falls back to
-# checking the points one by one. Both give the same answers.
+# column (numpy arrays, rebuilt when the segment changes), geo conditions on any path from a
+# per-segment table of the geo points found there (storage/geo.py); everything else falls back
+# to checking the points one by one. Both give the same answers.
 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -273,6 +280,29 @@ def _column(segment: Segment, key: str) -> _Column | None:
     return column if column.scalar else None
 
 
+def _geo_column(segment: Segment, key: str) -> geo.GeoColumn:
+    """Every geo point at `key` (flattened one level) in the segment, rebuilt when it changes."""
+    cache = segment.filter_columns
+    cached = cache.get(("geo", key))
+    if cached is None or cached[0] != segment.version:
+        steps = json_path.parse(key)
+
+        def points() -> Iterator[tuple[int, geo.Coord]]:
+            for offset in range(segment.size):
+                payload = segment.payloads[offset]
+                if not payload:
+                    continue
+                for value in values_at(payload, steps):
+                    for item in value if isinstance(value, list) else (value,):
+                        point = geo.point_of(item)
+                        if point is not None:
+                            yield offset, point
+
+        cached = cache[("geo", key)] = (segment.version, geo.GeoColumn(segment.size, points()))
+    column: geo.GeoColumn = cached[1]
+    return column
+
+
 def _int64s(values: frozenset) -> list[int]:
     """The integers of a match list an int64 column can hold (no stored integer equals the rest)."""
     return [v for v in values if _INT64_MIN <= v <= _INT64_MAX]
@@ -323,6 +353,8 @@ def _vector_condition(segment: Segment, cond: Condition, text: Mapping[str, Text
             if cond.gte is not None:
                 out &= x >= cond.gte
         return out
+    if isinstance(cond, (GeoRadius, GeoBoundingBox, GeoPolygon)):
+        return _geo_column(segment, cond.key).mask(cond)
     if isinstance(cond, HasId):
         out = np.zeros(segment.size, dtype=np.bool_)
         for point_id in cond.ids:
