@@ -87,10 +87,56 @@ def _field_condition(msg: cpb.FieldCondition) -> f.Condition:
         parts.append(f.IsNull(key) if msg.is_null else f.Not(f.IsNull(key)))
     for geo in ("geo_bounding_box", "geo_radius", "geo_polygon"):
         if msg.HasField(geo):
-            raise Unimplemented(f"the `{geo}` filter condition")
+            parts.append(_geo(key, geo, getattr(msg, geo)))
     if not parts:
-        raise InvalidArgument(f"FieldCondition on `{key}` has no condition: set match, range, datetime_range or values_count")
+        raise InvalidArgument(f"FieldCondition on `{key}` has no condition: set match, range, datetime_range, "
+                              "geo_bounding_box, geo_radius, geo_polygon or values_count")
     return parts[0] if len(parts) == 1 else f.Filter(must=tuple(parts))
+
+
+class _GeoInvalid(Exception):
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+
+
+def _geo(key: str, kind: str, msg: Any) -> f.Condition:
+    """A geo condition; a bad part is refused naming where it is, e.g. `geo_polygon.interiors[0]`."""
+    try:
+        if kind == "geo_radius":
+            return f.GeoRadius(key, _geo_point(msg, "center", kind), float(msg.radius))
+        if kind == "geo_bounding_box":
+            return f.GeoBoundingBox(key, _geo_point(msg, "top_left", kind), _geo_point(msg, "bottom_right", kind))
+        if not msg.HasField("exterior"):
+            raise _GeoInvalid(kind, "Malformed GeoPolygon type - field `exterior` is required")
+        rings = [(f"{kind}.exterior", msg.exterior)] + [(f"{kind}.interiors[{i}]", ring)
+                                                        for i, ring in enumerate(msg.interiors)]
+        points = [_ring(where, ring) for where, ring in rings]
+        return f.GeoPolygon(key, points[0], tuple(points[1:]))
+    except _GeoInvalid as exc:
+        raise InvalidArgument(f"FieldCondition on `{key}`: {exc.where}: {exc.problem}") from None
+
+
+def _geo_point(msg: Any, name: str, kind: str) -> f.GeoPoint:
+    if not msg.HasField(name):
+        what = "GeoRadius" if kind == "geo_radius" else "GeoBoundingBox"
+        raise _GeoInvalid(kind, f"Malformed {what} type - field `{name}` is required")
+    return _point(f"{kind}.{name}", getattr(msg, name))
+
+
+def _point(where: str, msg: cpb.GeoPoint) -> f.GeoPoint:
+    try:
+        return f.GeoPoint(msg.lon, msg.lat)
+    except InvalidArgument as exc:
+        raise _GeoInvalid(where, exc.message) from None
+
+
+def _ring(where: str, msg: cpb.GeoLineString) -> tuple[f.GeoPoint, ...]:
+    points = tuple(_point(f"{where}.points[{i}]", p) for i, p in enumerate(msg.points))
+    try:
+        f.check_ring(points)
+    except InvalidArgument as exc:
+        raise _GeoInvalid(where, exc.message) from None
+    return points
 
 
 def _match(key: str, msg: cpb.Match) -> f.Match:

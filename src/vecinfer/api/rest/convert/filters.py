@@ -103,11 +103,48 @@ def _field_condition(node: Node) -> f.Condition:
     if is_null is not None:
         parts.append(f.IsNull(key) if is_null.boolean() else f.Not(f.IsNull(key)))
     for geo in ("geo_bounding_box", "geo_radius", "geo_polygon"):
-        if fields.has(geo):
-            raise Unimplemented(f"the `{geo}` filter condition")
+        geo_node = fields.get(geo)
+        if geo_node is not None:
+            parts.append(_geo(key, geo, geo_node))
     if not parts:
-        node.invalid("At least one field condition must be specified: match, range, values_count, is_empty or is_null")
+        node.invalid("At least one field condition must be specified: match, range, geo_bounding_box, geo_radius, "
+                     "geo_polygon, values_count, is_empty or is_null")
     return parts[0] if len(parts) == 1 else f.Filter(must=tuple(parts))
+
+
+def _geo(key: str, kind: str, node: Node) -> f.Condition:
+    if kind == "geo_radius":
+        radius = node.fields({"center", "radius"}, "a geo radius {\"center\", \"radius\"}")
+        return f.GeoRadius(key, geo_point(radius.require("center")), radius.require("radius").number())
+    if kind == "geo_bounding_box":
+        box = node.fields({"top_left", "bottom_right"}, "a geo bounding box {\"top_left\", \"bottom_right\"}")
+        return f.GeoBoundingBox(key, geo_point(box.require("top_left")), geo_point(box.require("bottom_right")))
+    polygon = node.fields({"exterior", "interiors"}, "a geo polygon {\"exterior\", \"interiors\"}")
+    exterior = _ring(polygon.require("exterior"))
+    interiors_node = polygon.get("interiors")
+    interiors = () if interiors_node is None else tuple(_ring(ring) for ring in interiors_node.items())
+    return f.GeoPolygon(key, exterior, interiors)
+
+
+def geo_point(node: Node) -> f.GeoPoint:
+    """A geo point {"lon", "lat"}, in the ranges Qdrant accepts (else a format error, as Qdrant's)."""
+    point = node.fields({"lon", "lat"}, "a geo point {\"lon\", \"lat\"}")
+    lon, lat = point.require("lon").number(), point.require("lat").number()
+    try:
+        return f.GeoPoint(lon, lat)
+    except InvalidArgument as exc:
+        raise JsonFormatError(node.path, exc.message) from None
+
+
+def _ring(node: Node) -> tuple[f.GeoPoint, ...]:
+    """A polygon ring {"points": [...]}: at least 4 points, closed."""
+    ring = node.fields({"points"}, "a line string {\"points\": [{\"lon\", \"lat\"}, ...]}")
+    points = tuple(geo_point(p) for p in ring.require("points").items("a list of geo points"))
+    try:
+        f.check_ring(points)
+    except InvalidArgument as exc:
+        raise JsonFormatError(node.path, exc.message) from None
+    return points
 
 
 def _match(key: str, node: Node) -> f.Match:
