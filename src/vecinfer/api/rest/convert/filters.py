@@ -115,7 +115,7 @@ def _field_condition(node: Node) -> f.Condition:
 def _geo(key: str, kind: str, node: Node) -> f.Condition:
     if kind == "geo_radius":
         radius = node.fields({"center", "radius"}, "a geo radius {\"center\", \"radius\"}")
-        return f.GeoRadius(key, geo_point(radius.require("center")), radius.require("radius").number())
+        return f.GeoRadius(key, geo_point(radius.require("center")), _f64(radius.require("radius")))
     if kind == "geo_bounding_box":
         box = node.fields({"top_left", "bottom_right"}, "a geo bounding box {\"top_left\", \"bottom_right\"}")
         return f.GeoBoundingBox(key, geo_point(box.require("top_left")), geo_point(box.require("bottom_right")))
@@ -129,11 +129,19 @@ def _geo(key: str, kind: str, node: Node) -> f.Condition:
 def geo_point(node: Node) -> f.GeoPoint:
     """A geo point {"lon", "lat"}, in the ranges Qdrant accepts (else a format error, as Qdrant's)."""
     point = node.fields({"lon", "lat"}, "a geo point {\"lon\", \"lat\"}")
-    lon, lat = point.require("lon").number(), point.require("lat").number()
+    lon, lat = _f64(point.require("lon")), _f64(point.require("lat"))
     try:
         return f.GeoPoint(lon, lat)
     except InvalidArgument as exc:
         raise JsonFormatError(node.path, exc.message) from None
+
+
+def _f64(node: Node) -> float:
+    """A number as an f64; an integer too large for one is a format error (as serde's)."""
+    try:
+        return node.number()
+    except OverflowError:
+        raise JsonFormatError(node.path, "number out of range") from None
 
 
 def _ring(node: Node) -> tuple[f.GeoPoint, ...]:
