@@ -130,7 +130,10 @@ class Node:
     def number(self) -> float:
         if not self.is_number:
             self.fail("a number")
-        return float(self.value)
+        try:
+            return float(self.value)
+        except OverflowError:
+            self.invalid("is too large for a 64-bit float")
 
     def float32(self) -> float:
         """A number the server keeps as f32 (as the gRPC door's `float` fields are), so that both
