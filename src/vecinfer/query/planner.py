@@ -163,7 +163,8 @@ class _Execution:
         return _to_similarity(scores, params.distance.value if params is not None else None)
 
     def _average(self, name: str, positive: list[Vector], negative: list[Vector]) -> Vector:
-        """avg(pos), or 2·avg(pos) − avg(neg): the average_vector strategy's query."""
+        """avg(pos), or 2·avg(pos) − avg(neg): the average_vector strategy's query (for a
+        multivector, the positives' rows and the negatives' rows negated, concatenated)."""
         if isinstance(positive[0], SparseVector):
             def mean(vectors: list[Vector]) -> dict[int, float]:
                 total: dict[int, float] = {}
@@ -180,6 +181,11 @@ class _Execution:
             indices = sorted(combined)
             return self.c.prepare_vector(name, SparseVector(np.array(indices, dtype=np.uint32),
                                                             np.array([combined[i] for i in indices], np.float32)))
+        if self.c.is_multivector(name):
+            # Multivectors: every row of every positive, then every negative row negated.
+            rows = [np.asarray(v, dtype=np.float32) for v in positive] + [-np.asarray(v, dtype=np.float32)
+                                                                          for v in negative]
+            return self.c.prepare_vector(name, np.concatenate(rows))
         average = np.mean(np.stack([np.asarray(v, dtype=np.float64) for v in positive]), axis=0)
         if negative:
             average = 2 * average - np.mean(np.stack([np.asarray(v, dtype=np.float64) for v in negative]), axis=0)
