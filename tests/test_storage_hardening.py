@@ -261,4 +261,4 @@ def test_config_is_plain_json(server_factory):
     server = server_factory().start()
     create(server.http_port, "plain")
     config = json.loads((server.storage_dir / "collections" / "plain" / "config.json").read_text())
-    assert config["dense"][""] == {"size": DIM, "distance": "Dot"}
+    assert config["dense"][""] == {"size": DIM, "distance": "Dot", "extra": {}}

@@ -96,6 +96,8 @@ class PointOperations:
             for op in operations:
                 if isinstance(op, ops.CreateFieldIndex) and not op.field:
                     raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
+                if isinstance(op, ops.CreateFieldIndex):
+                    json_path.parse(op.field)  # a key every later read can walk, or refused now
                 if isinstance(op, ops.CreateFieldIndex) and op.type == "text" and op.params is not None:
                     check_text_index_params(op.params)
                     op.params = normalize_text_index_params(op.params)  # kept as Qdrant returns them

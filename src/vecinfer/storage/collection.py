@@ -507,6 +507,10 @@ class Collection:
         }
 
     def count_with_field(self, field: str) -> int:
+        try:
+            json_path.parse(field)
+        except InvalidArgument:
+            return 0  # an index key from before keys were checked: nothing can be under it
         return sum(1 for offset, _ in self.segments.iter_live() if leaf_values(self.segments.payload(offset), field))
 
     # ------------------------------------------------------------------ typed read API
