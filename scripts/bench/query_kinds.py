@@ -30,6 +30,7 @@ import json
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `vecinfer serve` does: one thread per query
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,6 +314,8 @@ def run_worker(engine_name: str, n: int, reps: int, min_reps: int, budget: float
     result.update(measure(engine, engine.kinds, Inputs(corpus, queries), reps, min_reps, budget, pids))
     if hasattr(engine, "server"):
         engine.server.stop()
+    if hasattr(engine, "tmp"):
+        shutil.rmtree(engine.tmp, ignore_errors=True)
     return result
 
 
