@@ -133,7 +133,7 @@ class Node:
         try:
             return float(self.value)
         except OverflowError:
-            self.invalid("is too large for a 64-bit float")
+            raise JsonFormatError(self.path, "number out of range (it does not fit a 64-bit float)") from None
 
     def float32(self) -> float:
         """A number the server keeps as f32 (as the gRPC door's `float` fields are), so that both
