@@ -212,8 +212,7 @@ class _Execution:
         return out[:limit]
 
     def _with_vector(self, offsets: np.ndarray, name: str) -> np.ndarray:
-        keep = [o for o in offsets.tolist() if self.c.has_vector_at(o, name)]
-        return np.array(keep, dtype=np.int64)
+        return offsets[self.c.vector_mask(name)[offsets]] if len(offsets) else offsets.astype(np.int64)
 
     def _pool(self, flt: Filter | None, candidates: set[int] | None) -> np.ndarray:
         """Offsets a scoring query considers: the prefetch union (filtered) or every match."""
@@ -249,7 +248,14 @@ class _Execution:
         if len(offsets) == 0:
             return []
         values = score(offsets).astype(np.float32)
-        order = np.argsort(-values, kind="stable")
+        if len(values) > limit:
+            # Only the best `limit` can be returned: select them, then sort those (ties keep offset order).
+            best = np.argpartition(-values, limit - 1)[:limit]
+            cut = values[best].min()
+            best = np.flatnonzero(values >= cut)  # every point tied with the last one stays in play
+        else:
+            best = np.arange(len(values))
+        order = best[np.argsort(-values[best], kind="stable")]
         ranked = [(int(offsets[i]), float(values[i])) for i in order]
         return self._finish(ranked, name, node, limit)
 

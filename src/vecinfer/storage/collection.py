@@ -533,6 +533,10 @@ class Collection:
         """Every vector the point holds, by name."""
         return self.segments.vectors(offset)
 
+    def vector_mask(self, name: str) -> np.ndarray:
+        """Boolean mask over all offsets: points holding the vector `name`."""
+        return self.segments.vector_mask(name)
+
     def has_vector_at(self, offset: int, name: str) -> bool:
         return self.segments.has_vector(offset, name)
 

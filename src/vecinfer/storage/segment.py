@@ -143,6 +143,20 @@ class Segment:
             return self.sparse[name].has(offset)
         return False
 
+    def vector_mask(self, name: str) -> np.ndarray:
+        """Which offsets hold the vector `name`."""
+        if name in self.dense:
+            present = np.asarray(self.dense[name].present.view(), dtype=np.bool_)
+        elif name in self.multi:
+            present = np.asarray(self.multi[name].present.view(), dtype=np.bool_)
+        elif name in self.sparse:
+            present = np.asarray(self.sparse[name].present.view(), dtype=np.bool_)
+        else:
+            return np.zeros(self.size, dtype=np.bool_)
+        if len(present) < self.size:  # rows appended without this vector yet
+            present = np.concatenate([present, np.zeros(self.size - len(present), dtype=np.bool_)])
+        return present[: self.size]
+
     def vectors(self, offset: int) -> dict[str, np.ndarray | SparseVector]:
         out = {}
         for name in (*self.dense, *self.multi, *self.sparse):

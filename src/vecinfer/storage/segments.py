@@ -104,6 +104,10 @@ class SegmentSet:
         segment, local = self.locate(offset)
         return segment.vector(local, name)
 
+    def vector_mask(self, name: str) -> np.ndarray:
+        parts = [segment.vector_mask(name) for segment in self.all]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.bool_)
+
     def has_vector(self, offset: int, name: str) -> bool:
         segment, local = self.locate(offset)
         return segment.has_vector(local, name)
