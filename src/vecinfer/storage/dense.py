@@ -99,6 +99,10 @@ class SealedDenseStore:
         return np.array(self._rows[offset])
 
     def score(self, query: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        if len(offsets) * 4 >= len(self._rows) and self.params.distance in (Distance.COSINE, Distance.DOT):
+            # Most rows: one product over the mapped rows, then pick; gathering them first would
+            # copy the whole matrix for every query vector.
+            return np.asarray(self._rows @ query)[offsets]
         return _score(self.params.distance, np.asarray(self._rows[offsets]), query)
 
     def build_index(self, m: int, ef_construct: int) -> faiss.Index | None:
