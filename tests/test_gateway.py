@@ -237,3 +237,25 @@ def test_a_gateway_with_no_upstream_reachable_says_so(tmp_path):
         assert not_ready.value.code == 503 and b"is not reachable" in not_ready.value.read()
     finally:
         gateway.stop()
+
+
+def test_a_read_only_key_reads_through_the_gateway_and_nothing_else(tmp_path):
+    upstream = RecordingUpstream("guarded").start()
+    gateway = ServerProcess(tmp_path / "storage", tmp_path / "gateway.log", env={
+        "VECINFER_UPSTREAM": f"127.0.0.1:{upstream.port}", "VECINFER_UPSTREAM_API_KEY": "cluster-key",
+        "VECINFER_API_KEY": "full", "VECINFER_READ_ONLY_API_KEY": "ro"}).start()
+    try:
+        with grpc.insecure_channel(gateway.grpc_address) as channel:
+            read_only = (("api-key", "ro"),)
+            _raw(channel, "/qdrant.Points/Count", qgrpc.CountPoints(collection_name="c").SerializeToString(),
+                 metadata=read_only)
+            for method in ("/qdrant.Collections/UpdateCollectionClusterSetup", "/qdrant.ShardSnapshots/Delete",
+                           "/qdrant.Points/Upsert", "/qdrant.Made/Up"):
+                with pytest.raises(grpc.RpcError) as error:
+                    _raw(channel, method, b"", metadata=read_only)
+                assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED, method
+            _raw(channel, "/qdrant.ShardSnapshots/List", b"", metadata=(("api-key", "full"),))
+        assert [c.method for c in upstream.calls] == ["/qdrant.Points/Count", "/qdrant.ShardSnapshots/List"]
+    finally:
+        gateway.stop()
+        upstream.stop()

@@ -17,13 +17,19 @@ READ_ONLY = "Forbidden: the read-only API key cannot change data; use the full A
 OPEN_GRPC_METHODS = frozenset({
     "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch", "/qdrant.Qdrant/HealthCheck",
 })
-WRITE_GRPC_METHODS = frozenset(
-    [f"/qdrant.Collections/{m}" for m in ("Create", "Update", "Delete", "UpdateAliases", "CreateShardKey",
-                                          "DeleteShardKey")]
-    + [f"/qdrant.Points/{m}" for m in ("Upsert", "Delete", "UpdateVectors", "DeleteVectors", "SetPayload",
-                                       "OverwritePayload", "DeletePayload", "ClearPayload", "CreateFieldIndex",
-                                       "DeleteFieldIndex", "UpdateBatch", "CreateVectorName", "DeleteVectorName")]
-    + [f"/qdrant.Snapshots/{m}" for m in ("Create", "Delete", "CreateFull", "DeleteFull")]
+# Methods the read-only key may call; every other method (writes, snapshots, cluster and shard
+# operations, and whatever a newer API adds) needs the full key — in gateway mode too, where
+# everything is forwarded upstream.
+READ_GRPC_METHODS = frozenset(
+    [f"/qdrant.Collections/{m}" for m in ("Get", "List", "CollectionExists", "ListAliases",
+                                          "ListCollectionAliases", "CollectionClusterInfo", "ListShardKeys")]
+    + [f"/qdrant.Points/{m}" for m in ("Get", "Scroll", "Count", "Query", "QueryBatch", "QueryGroups", "Facet",
+                                       "SearchMatrixPairs", "SearchMatrixOffsets", "Search", "SearchBatch",
+                                       "SearchGroups", "Recommend", "RecommendBatch", "RecommendGroups",
+                                       "Discover", "DiscoverBatch")]
+    + [f"/qdrant.Snapshots/{m}" for m in ("List", "ListFull")]
+    + ["/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+       "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"]
 )
 # REST paths anyone may call.
 OPEN_REST_PATHS = frozenset({"/", "/healthz", "/livez", "/readyz"})

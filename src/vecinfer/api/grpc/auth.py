@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from vecinfer.api.auth import INVALID, MISSING, OPEN_GRPC_METHODS, READ_ONLY, WRITE_GRPC_METHODS, Access, AccessKeys
+from vecinfer.api.auth import INVALID, MISSING, OPEN_GRPC_METHODS, READ_GRPC_METHODS, READ_ONLY, Access, AccessKeys
 
 
 def _refusal(handler: Any, code: grpc.StatusCode, message: str) -> Any:
@@ -50,6 +50,6 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         access = self._keys.check(api_key, authorization)
         if access is None:
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, INVALID)
-        if access is Access.READ and method in WRITE_GRPC_METHODS:
+        if access is Access.READ and method not in READ_GRPC_METHODS:
             return _refusal(handler, grpc.StatusCode.PERMISSION_DENIED, READ_ONLY)
         return handler

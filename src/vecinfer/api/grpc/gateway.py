@@ -24,6 +24,7 @@ from vecinfer.domain.errors import VecinferError
 from vecinfer.domain.inference import InferenceInput
 from vecinfer.domain.points import SparseVector
 from vecinfer.service.gateway import GatewayService
+from vecinfer_proto.qdrant import collections_service_pb2, points_service_pb2, qdrant_pb2
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ _REWRITABLE: dict[str, tuple[type[Message], type[Message], str]] = {
     "/qdrant.Points/Discover": (pb.DiscoverPoints, pb.DiscoverResponse, "query"),
     "/qdrant.Points/DiscoverBatch": (pb.DiscoverBatchPoints, pb.DiscoverBatchResponse, "query"),
 }
+# Qdrant's methods (as our protos list them): the only handlers kept between calls.
+_KNOWN_METHODS = frozenset(
+    f"/{service.full_name}/{method.name}"
+    for module in (points_service_pb2, collections_service_pb2, qdrant_pb2)
+    for service in module.DESCRIPTOR.services_by_name.values() for method in service.methods
+)
 # Served by this process itself.
 _LOCAL_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 # Metadata that belongs to this hop; provider keys (`openai-api-key`...) never leave vecinfer.
@@ -133,8 +140,8 @@ class GatewayHandler(grpc.GenericRpcHandler):
 
             # No (de)serializers: the bytes go through as they came.
             handler = grpc.unary_unary_rpc_method_handler(forward)
-            if method in _REWRITABLE or method.startswith("/qdrant."):
-                self._handlers[method] = handler  # bounded: never cache names a client made up
+            if method in _KNOWN_METHODS:
+                self._handlers[method] = handler  # bounded: names a client made up are never cached
         return handler
 
     async def _forward(self, method: str, body: bytes, context: grpc.aio.ServicerContext) -> bytes:
