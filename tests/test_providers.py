@@ -373,3 +373,16 @@ def test_rest_read_past_its_timeout_is_408(server, client, emu):
                            headers={"jina-api-key": VALID_KEY})
     assert status == 408, body
     assert body["status"]["error"].startswith("Timeout:")
+
+
+def test_a_server_side_key_serves_requests_that_bring_none(server_factory, emulator):
+    emulator.clear()
+    server = server_factory(env={**emulator.env(), "VECINFER_OPENAI_API_KEY": VALID_KEY}).start()
+    c = make_client(server, cloud_inference=True)
+    name = collection(c, "p_server_key", v=512)
+    c.upsert(name, points=[models.PointStruct(id=1, vector={"v": doc("hello", "openai/text-embedding-3-small",
+                                                                       dimensions=512)})])
+    c.close()
+    (call,) = emulator.of("openai")
+    assert call.authorization == f"Bearer {VALID_KEY}"
+    assert VALID_KEY not in server.log()  # used, never logged

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,12 @@ class Settings:
     cohere_base_url: str = "https://api.cohere.com/v2"
     jina_base_url: str = "https://api.jina.ai/v1"
     openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    # Server-side provider keys, used when a request brings none (e.g. from a Kubernetes Secret).
+    # A key a request sends always wins; keys are never logged or stored.
+    openai_api_key: str = field(default="", repr=False)
+    cohere_api_key: str = field(default="", repr=False)
+    jina_api_key: str = field(default="", repr=False)
+    openrouter_api_key: str = field(default="", repr=False)
     # One upstream call may take this long; retries stay within the client's gRPC deadline.
     provider_timeout_seconds: float = 30.0
     provider_max_attempts: int = 4

@@ -85,11 +85,12 @@ class ProviderBackend:
 
     def _api_key(self, obj: InferenceInput, context: InferenceContext) -> str:
         option = self.adapter.key_option
-        key = obj.secrets.get(option) or context.credentials.get(option)
+        server_key: str = getattr(self.settings, option.replace("-", "_"), "")
+        key = obj.secrets.get(option) or context.credentials.get(option) or server_key
         if not key:
             raise InvalidArgument(
                 f"Model {obj.model} needs an API key: set options[\"{option}\"] on the {type(obj).__name__}, "
-                f"or send gRPC metadata `{option}`"
+                f"send gRPC metadata `{option}`, or start the server with VECINFER_{option.replace('-', '_').upper()}"
             )
         return key
 
