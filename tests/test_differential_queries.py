@@ -54,6 +54,9 @@ def datasets(draw):
                                st.sampled_from(["2024-01-01T00:00:00Z", "2023-05-06T07:08:09Z", "2025-12-31"])))
         if value is not None:
             payload["o"] = value
+        number = draw(st.one_of(st.none(), st.integers(-5, 5), st.floats(-5, 5).map(lambda x: round(x, 2))))
+        if number is not None:
+            payload["n"] = number  # plain numbers only: the column path of order_by
         payloads.append(payload)
     return {"dim": dim, "distance": draw(st.sampled_from(DISTANCES)), "vectors": vectors, "payloads": payloads}
 
@@ -96,7 +99,7 @@ def queries(draw, data: dict) -> dict:
             request["score_threshold"] = draw(st.floats(-3, 3).map(lambda x: round(x, 3)))
     elif kind == "order_by":
         request["query"] = models.OrderByQuery(order_by=models.OrderBy(
-            key="o", direction=draw(st.sampled_from([models.Direction.ASC, models.Direction.DESC])),
+            key=draw(st.sampled_from(["o", "n"])), direction=draw(st.sampled_from([models.Direction.ASC, models.Direction.DESC])),
             start_from=draw(st.one_of(st.none(), st.integers(-3, 3)))))
     elif kind == "rescore":
         request["prefetch"] = [models.Prefetch(query=example(), limit=draw(st.integers(1, 8)))
@@ -161,7 +164,8 @@ def test_query_kinds_agree_with_local_mode(clients, data, draw):
     name = f"diffq_{next(_names)}"
     ours = grpc_client if draw.draw(st.booleans(), "door") else rest_client
     _load(ours, name, data)
-    ours.create_payload_index(name, "o", field_schema=models.PayloadSchemaType.FLOAT)  # order_by needs one
+    for key in ("o", "n"):  # order_by needs a range index
+        ours.create_payload_index(name, key, field_schema=models.PayloadSchemaType.FLOAT)
     _load(local, name, data)
     try:
         for _ in range(QUERIES_PER_DATASET):

@@ -340,6 +340,19 @@ class _Execution:
                 "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see "
                 "which payload schemas support Range conditions")
         start = ordering.start_value(query.start_from)
+        column = self.c.number_column(query.key) if index.type in ("integer", "float") else None
+        if column is not None:
+            # Plain numbers under a top-level key: order the column, not the payloads one by one.
+            numbers, ints, is_int = column
+            pool = self._pool(flt, candidates)
+            values = numbers[pool]
+            keep = ~np.isnan(values)
+            if start is not None:
+                with np.errstate(invalid="ignore"):
+                    keep &= values <= start if query.descending else values >= start
+            pool, values = pool[keep], values[keep]
+            order = np.argsort(-values if query.descending else values, kind="stable")[:limit]
+            return [(int(pool[i]), int(ints[pool[i]]) if is_int[pool[i]] else float(values[i])) for i in order]
         entries = []
         for offset in self._pool(flt, candidates).tolist():
             for value in ordering.order_values(self.c.payload_at(offset), query.key):

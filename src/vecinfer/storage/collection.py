@@ -40,7 +40,7 @@ from vecinfer.domain.inference import INFERENCE_TYPES
 from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, SparseVector, VectorValue, check_payload
 from vecinfer.domain.query import SearchParams
 from vecinfer.storage import config_file, payload_edits
-from vecinfer.storage.filters import PointView, check_filter, filter_mask, leaf_values
+from vecinfer.storage.filters import PointView, check_filter, filter_mask, leaf_values, number_column
 from vecinfer.storage.locks import ReadWriteLock
 from vecinfer.storage.multidense import is_multivector
 from vecinfer.storage.segment import Segment
@@ -548,6 +548,10 @@ class Collection:
     def matching(self, flt: Filter | None) -> np.ndarray:
         """Boolean mask over all offsets: live points that pass `flt`."""
         return filter_mask(self.segments, flt)
+
+    def number_column(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """See storage.filters.number_column: a payload key's numbers over all offsets, or None."""
+        return number_column(self.segments, key)
 
     def is_sparse(self, name: str) -> bool:
         return name in self.config.sparse

@@ -402,3 +402,22 @@ def _segment_mask(segment: Segment, flt: Filter, text: Mapping[str, TextMatcher]
             hits += _condition_mask(segment, cond, text)
         out &= hits >= flt.min_should.min_count
     return out
+
+
+def number_column(segments: SegmentSet, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(numbers as float64, NaN where a point has none; the same as int64; which are ints) over all
+    offsets, for a path naming one top-level key whose values are all numbers or absent; None
+    when some value is an array, object or string (those need the per-point path)."""
+    columns = []
+    for segment in segments.all:
+        column = _column(segment, key)
+        if column is None or bool((column.strings != None).any()):  # noqa: E711
+            return None
+        columns.append(column)
+    if not columns:
+        return None
+    ints = np.concatenate([c.ints for c in columns])
+    is_int = np.concatenate([c.is_int for c in columns])
+    if bool((np.abs(ints[is_int]) > 2**53).any()):
+        return None  # not exact as float64: ordering them needs the per-point path
+    return np.concatenate([c.numbers for c in columns]), ints, is_int
