@@ -113,6 +113,15 @@ def _to_similarity(distance_scores: np.ndarray, distance: str | None) -> np.ndar
     return scores
 
 
+def _pairwise(rows: np.ndarray, distance: str) -> np.ndarray:
+    """Internal similarity between every two rows (as `_to_similarity` gives for one)."""
+    if distance == "Euclid":
+        return -((rows[:, None, :] - rows[None, :, :]) ** 2).sum(axis=2)
+    if distance == "Manhattan":
+        return -np.abs(rows[:, None, :] - rows[None, :, :]).sum(axis=2)
+    return rows @ rows.T
+
+
 class _Execution:
     def __init__(self, collection: Collection, lookup: dict[str, Collection]) -> None:
         self.c = collection
@@ -268,7 +277,11 @@ class _Execution:
         offsets = np.array([o for o, _ in fetched], dtype=np.int64)
         relevance = self._similarities(name, vector, offsets, node)
         vectors = [self.c.vector_at(int(o), name) for o in offsets]
-        similarity = np.stack([self._similarities(name, v, offsets, node) for v in vectors if v is not None])
+        params = self.c.config.dense.get(name)
+        if params is not None and all(isinstance(v, np.ndarray) and v.ndim == 1 for v in vectors):
+            similarity = _pairwise(np.stack([np.asarray(v, dtype=np.float64) for v in vectors]), params.distance.value)
+        else:
+            similarity = np.stack([self._similarities(name, v, offsets, node) for v in vectors if v is not None])
         picked = mmr.select(relevance, similarity, query.diversity, limit)
         return [fetched[i] for i in picked]
 
