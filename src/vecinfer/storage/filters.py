@@ -234,6 +234,7 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 class _Column:
     def __init__(self, segment: Segment, key: str) -> None:
+        self._by_string: dict[str, np.ndarray] | None = None
         n = segment.size
         self.numbers = np.full(n, np.nan)
         self.ints = np.zeros(n, dtype=np.int64)
@@ -263,6 +264,21 @@ class _Column:
             elif value is not None:
                 self.scalar = False
                 return
+
+    def offsets_of_strings(self, values: tuple[str, ...]) -> np.ndarray:
+        """Mask of the points whose value is one of `values`, from an inverted map built on first
+        use (a keyword match then costs its matches, not a comparison per point)."""
+        if self._by_string is None:
+            by_string: dict[str, list[int]] = {}
+            for offset in np.flatnonzero(self.strings != None).tolist():  # noqa: E711
+                by_string.setdefault(self.strings[offset], []).append(offset)
+            self._by_string = {v: np.array(o, dtype=np.int64) for v, o in by_string.items()}
+        out = np.zeros(len(self.strings), dtype=np.bool_)
+        for value in values:
+            found = self._by_string.get(value) if isinstance(value, str) else None
+            if found is not None:
+                out[found] = True
+        return out
 
 
 def _column(segment: Segment, key: str) -> _Column | None:
@@ -322,7 +338,7 @@ def _vector_condition(segment: Segment, cond: Condition, text: Mapping[str, Text
         if column is None:
             return None
         if cond.kind == "keyword":
-            return column.strings == cond.value
+            return column.offsets_of_strings((cond.value,))
         if cond.kind == "integer":
             if not _INT64_MIN <= cond.value <= _INT64_MAX:
                 return np.zeros(segment.size, dtype=np.bool_)
@@ -330,7 +346,7 @@ def _vector_condition(segment: Segment, cond: Condition, text: Mapping[str, Text
         if cond.kind == "boolean":
             return column.is_bool & (column.ints == int(cond.value))
         if cond.kind == "keywords":
-            return np.isin(column.strings, list(cond.value))
+            return column.offsets_of_strings(tuple(cond.value))
         if cond.kind == "integers":
             return column.is_int & np.isin(column.ints, _int64s(cond.value))
         present = (column.strings != None) | column.is_int | column.is_bool | ~np.isnan(column.numbers)  # noqa: E711
