@@ -10,6 +10,7 @@ import grpc
 from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert import groups as convert
 from vecinfer.api.grpc.errors import grpc_errors
+from vecinfer.api.grpc.output import fill_usage
 from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
 
@@ -25,7 +26,7 @@ class GroupingMethods:
                                                 convert.query_groups_from(request))
         response = pb.QueryGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
-        convert.fill_usage(answer.usage, response)
+        fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
@@ -34,7 +35,7 @@ class GroupingMethods:
                                                  convert.search_groups_from(request))
         response = pb.SearchGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
-        convert.fill_usage(answer.usage, response)
+        fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
@@ -43,7 +44,7 @@ class GroupingMethods:
                                                     convert.recommend_groups_from(request))
         response = pb.RecommendGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
-        convert.fill_usage(answer.usage, response)
+        fill_usage(answer.usage, response)
         return response
 
     @grpc_errors

@@ -1,12 +1,12 @@
-"""Filling response messages shared by several servicers: scored points and inference usage."""
+"""Filling response messages shared by several servicers: scored points, records and usage."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from vecinfer.api.grpc.convert.values import fill_map
+from vecinfer.api.grpc.convert.values import fill_map, point_id_to
 from vecinfer.api.grpc.convert.vectors import vectors_to
-from vecinfer.domain.query import ScoredPoint
+from vecinfer.domain.query import Record, ScoredPoint
 
 
 def fill_usage(usage: dict[str, int], response: Any) -> None:
@@ -29,7 +29,21 @@ def fill_scored(scored: list[ScoredPoint], out: Any) -> None:
             fill_map(point.payload, item.payload)
         if point.vectors is not None:
             vectors_to(point.vectors, item.vectors)
-        if isinstance(point.order_value, int):
-            item.order_value.int = point.order_value
-        elif point.order_value is not None:
-            item.order_value.float = point.order_value
+        _fill_order_value(point.order_value, item)
+
+
+def _fill_order_value(value: int | float | None, out: Any) -> None:
+    if isinstance(value, int):
+        out.order_value.int = value
+    elif value is not None:
+        out.order_value.float = value
+
+
+def fill_record(record: Record, out: Any) -> None:
+    """One RetrievedPoint."""
+    point_id_to(record.id, out.id)
+    if record.payload:
+        fill_map(record.payload, out.payload)
+    if record.vectors is not None:
+        vectors_to(record.vectors, out.vectors)
+    _fill_order_value(record.order_value, out)

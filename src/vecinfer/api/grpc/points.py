@@ -11,15 +11,14 @@ from vecinfer.api.grpc.convert import writes
 from vecinfer.api.grpc.convert.collections import field_index_from
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.queries import order_by_from, payload_selector, query_request_from, vector_selector
-from vecinfer.api.grpc.convert.values import fill_map, point_id_from, point_id_to
-from vecinfer.api.grpc.convert.vectors import vectors_to
+from vecinfer.api.grpc.convert.values import point_id_from, point_id_to
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.api.grpc.groups import GroupingMethods
 from vecinfer.api.grpc.legacy import LegacyMethods
-from vecinfer.api.grpc.output import fill_scored, fill_usage
+from vecinfer.api.grpc.output import fill_record, fill_scored, fill_usage
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
-from vecinfer.domain.query import Record, ScrollRequest
+from vecinfer.domain.query import ScrollRequest
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
@@ -39,18 +38,6 @@ def _operation_response(answer: Answer[UpdateResult]) -> pb.PointsOperationRespo
     _fill_update(answer.result, response.result)
     fill_usage(answer.usage, response)
     return response
-
-
-def _fill_record(record: Record, out: pb.RetrievedPoint) -> None:
-    point_id_to(record.id, out.id)
-    if record.payload:
-        fill_map(record.payload, out.payload)
-    if record.vectors is not None:
-        vectors_to(record.vectors, out.vectors)
-    if isinstance(record.order_value, int):
-        out.order_value.int = record.order_value
-    elif record.order_value is not None:
-        out.order_value.float = record.order_value
 
 
 def _wait(request: Any) -> bool:
@@ -139,7 +126,7 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
                                             vector_selector(request))
         response = pb.GetResponse(time=answer.seconds)
         for record in answer.result:
-            _fill_record(record, response.result.add())
+            fill_record(record, response.result.add())
         return response
 
     @grpc_errors
@@ -166,7 +153,7 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
         answer = await self.points.scroll(request_context(context, request), request.collection_name, scroll)
         response = pb.ScrollResponse(time=answer.seconds)
         for record in answer.result.points:
-            _fill_record(record, response.result.add())
+            fill_record(record, response.result.add())
         if answer.result.next_page_offset is not None:
             point_id_to(answer.result.next_page_offset, response.next_page_offset)
         return response

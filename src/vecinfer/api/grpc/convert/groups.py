@@ -11,8 +11,8 @@ from typing import Any
 
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.queries import payload_selector, query_request_from, vector_selector
-from vecinfer.api.grpc.convert.values import fill_map, point_id_to
-from vecinfer.api.grpc.convert.vectors import vectors_to
+from vecinfer.api.grpc.convert.values import point_id_to
+from vecinfer.api.grpc.output import fill_record, fill_scored
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.groups import (
     DEFAULT_FACET_LIMIT,
@@ -28,7 +28,6 @@ from vecinfer.domain.groups import (
     PointGroup,
     WithLookup,
 )
-from vecinfer.domain.query import Record, ScoredPoint
 from vecinfer_proto.qdrant import points_pb2 as pb
 
 # QueryPointGroups fields that mean the same in QueryPoints.
@@ -135,33 +134,6 @@ def matrix_from(msg: pb.SearchMatrixPoints) -> MatrixRequest:
 # ------------------------------------------------------------------ output
 
 
-def fill_usage(usage: dict[str, int], response: Any) -> None:
-    for model, tokens in usage.items():
-        response.usage.inference.models[model].tokens = tokens
-
-
-def fill_scored(point: ScoredPoint, out: pb.ScoredPoint) -> None:
-    point_id_to(point.id, out.id)
-    out.score = point.score
-    if point.payload:
-        fill_map(point.payload, out.payload)
-    if point.vectors is not None:
-        vectors_to(point.vectors, out.vectors)
-    if point.order_value is not None:
-        if isinstance(point.order_value, int):
-            out.order_value.int = point.order_value
-        else:
-            out.order_value.float = point.order_value
-
-
-def fill_record(record: Record, out: pb.RetrievedPoint) -> None:
-    point_id_to(record.id, out.id)
-    if record.payload:
-        fill_map(record.payload, out.payload)
-    if record.vectors is not None:
-        vectors_to(record.vectors, out.vectors)
-
-
 def fill_group_id(key: GroupId, out: pb.GroupId) -> None:
     if isinstance(key, str):
         out.string_value = key
@@ -175,8 +147,7 @@ def fill_groups(groups: list[PointGroup], out: pb.GroupsResult) -> None:
     for group in groups:
         item = out.groups.add()
         fill_group_id(group.id, item.id)
-        for hit in group.hits:
-            fill_scored(hit, item.hits.add())
+        fill_scored(group.hits, item.hits)
         if group.lookup is not None:
             fill_record(group.lookup, item.lookup)
 
