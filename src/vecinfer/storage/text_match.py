@@ -123,53 +123,18 @@ def _length(params: Mapping[str, Any], key: str) -> int | None:
     return value
 
 
-def _stopword_language(name: Any, key: str) -> str:
-    language = languages.stopword_language(name) if isinstance(name, str) else None
-    if language is None:
-        raise _bad(key, f"has no stopword list for {name!r}; use one of "
-                        f"{', '.join(sorted(languages.STOPWORD_LANGUAGES))} (or their ISO codes)")
-    return language
-
-
 def _stopwords(value: Any, lowercase: bool) -> frozenset[str]:
     """Qdrant's StopwordsFilter: a language's list, or languages plus custom words."""
     if value is None:
         return frozenset()
-    words: list[str] = []
-    if isinstance(value, str):
-        words.extend(languages.stopwords(_stopword_language(value, "stopwords")))
-    elif isinstance(value, Mapping):
-        unknown = sorted(set(value) - {"languages", "custom"})
-        if unknown:
-            raise _bad("stopwords", f"takes `languages` and `custom`, not {unknown}")
-        names = value.get("languages") or []
-        if not isinstance(names, list):
-            raise _bad("stopwords.languages", "must be a list of language names")
-        for name in names:
-            words.extend(languages.stopwords(_stopword_language(name, "stopwords.languages")))
-        custom = value.get("custom") or []
-        if not isinstance(custom, list) or not all(isinstance(w, str) for w in custom):
-            raise _bad("stopwords.custom", "must be a list of strings")
-        words.extend(custom)
-    else:
-        raise _bad("stopwords", 'must be a language name or {"languages": [...], "custom": [...]}')
+    words = languages.stopword_option(value, _bad)
     return frozenset(to_lowercase(w) for w in words) if lowercase else frozenset(words)
 
 
 def _stemmer(value: Any) -> str | None:
     """Default: no stemming."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or value.get("type") not in ("snowball", "none"):
-        raise _bad("stemmer", 'must be {"type": "snowball", "language": "<language>"} or {"type": "none"}')
-    if value["type"] == "none":
-        return None
-    requested = value.get("language")
-    language = languages.stemmer_language(requested) if isinstance(requested, str) else None
-    if language is None:
-        raise _bad("stemmer.language", f"must be one of {', '.join(sorted(languages.STEMMER_LANGUAGES))} "
-                                       f"(or their ISO codes), got {requested!r}")
-    if not tokens.has_stemmer(language):
+    language = languages.stemmer_option(value, _bad) if value is not None else None
+    if language is not None and not tokens.has_stemmer(language):
         raise Unimplemented(f'the "{language}" Snowball stemmer (field_schema.stemmer.language)')
     return language
 

@@ -59,48 +59,16 @@ def _language_list_hint() -> str:
     return ", ".join(languages.all_language_names())
 
 
-def _stopword_language(name: Any, option: str) -> str:
-    language = languages.stopword_language(name) if isinstance(name, str) else None
-    if language is None:
-        raise _bad(option, f"has no stopword list for {name!r}; use one of: "
-                           f"{', '.join(sorted(languages.STOPWORD_LANGUAGES))} (or their ISO codes)")
-    return language
-
-
 def _stopwords(options: dict, default_language: str | None) -> list[str]:
     value = options.get("stopwords")
     if value is None:
         return list(languages.stopwords(default_language)) if default_language else []
-    if isinstance(value, str):
-        return list(languages.stopwords(_stopword_language(value, "stopwords")))
-    if isinstance(value, dict):
-        unknown = set(value) - {"languages", "custom"}
-        if unknown:
-            raise _bad("stopwords", f"takes `languages` and `custom`, not {sorted(unknown)}")
-        words: list[str] = []
-        for name in value.get("languages") or []:
-            words.extend(languages.stopwords(_stopword_language(name, "stopwords.languages")))
-        custom = value.get("custom") or []
-        if not isinstance(custom, list) or not all(isinstance(w, str) for w in custom):
-            raise _bad("stopwords.custom", "must be a list of strings")
-        return words + custom
-    raise _bad("stopwords", 'must be a language name or {"languages": [...], "custom": [...]}')
+    return languages.stopword_option(value, _bad)
 
 
 def _stemmer(options: dict, default_language: str | None) -> str | None:
     value = options.get("stemmer")
-    if value is None:
-        return default_language
-    if not isinstance(value, dict) or value.get("type") not in ("snowball", "none"):
-        raise _bad("stemmer", 'must be {"type": "snowball", "language": "<language>"} or {"type": "none"}')
-    if value["type"] == "none":
-        return None
-    requested = value.get("language")
-    language = languages.stemmer_language(requested) if isinstance(requested, str) else None
-    if language is None:
-        raise _bad("stemmer.language", f"must be one of: {', '.join(sorted(languages.STEMMER_LANGUAGES))} "
-                                       f"(or their ISO codes), got {requested!r}")
-    return language
+    return default_language if value is None else languages.stemmer_option(value, _bad)
 
 
 def parse(options: dict[str, Any]) -> Bm25Config:
