@@ -29,6 +29,7 @@ from vecinfer.api.grpc.reflection import enable_reflection
 from vecinfer.api.rest.app import build_app
 from vecinfer.api.rest.gateway import build_gateway_app
 from vecinfer.config import Settings
+from vecinfer.domain.errors import InvalidArgument
 from vecinfer.service.core import ModelService, Service
 from vecinfer.service.gateway import GatewayService
 from vecinfer_proto.qdrant import (
@@ -103,7 +104,10 @@ def _embedded(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> 
 
 
 def _gateway(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> tuple[GatewayService, web.Application]:
-    service = GatewayService(settings)
+    try:
+        service = GatewayService(settings)
+    except InvalidArgument as exc:
+        raise StartupFailed(exc.message) from None
     server.add_generic_rpc_handlers((GatewayHandler(service),))
     return service, build_gateway_app(service, settings.rest_max_request_mb << 20, keys)
 

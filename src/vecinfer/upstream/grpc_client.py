@@ -51,7 +51,14 @@ def target_of(addresses: list[tuple[str, int]]) -> str:
         else:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             resolved.extend((str(info[4][0]), port) for info in infos)
-    return _ip_target(resolved)
+    literal = {ipaddress.ip_address(h).version for h, _ in addresses if _is_ip(h)}
+    if len(literal) > 1:
+        raise InvalidArgument("--upstream mixes IPv4 and IPv6 addresses: one channel speaks one family")
+    # One target speaks one address family: the literals', else IPv4 where a name has any.
+    family = literal.pop() if literal else 4
+    unique = list(dict.fromkeys(resolved))
+    same = [(h, p) for h, p in unique if ipaddress.ip_address(h).version == family]
+    return _ip_target(same or unique)
 
 
 def _is_ip(host: str) -> bool:
