@@ -108,3 +108,10 @@ def test_a_collection_cannot_take_an_alias_name(shared_server):
                              {"vectors": {"size": 2, "distance": "Dot"}})
     assert status == 409 and "already an alias" in answer["status"]["error"]
     client.close()
+
+
+def test_the_number_of_actions_in_one_request_is_bounded(server_factory):
+    server = server_factory(env={"VECINFER_MAX_POINTS_PER_REQUEST": "2"}).start()
+    actions = [{"delete_alias": {"alias_name": f"a{i}"}} for i in range(3)]
+    status, _, body = call(server.http_port, "POST", "/collections/aliases", {"actions": actions})
+    assert status == 422 and "actions" in body["status"]["error"], body

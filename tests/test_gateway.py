@@ -123,6 +123,12 @@ def test_requests_without_inference_arrive_byte_identical(recording):
     assert answers["/qdrant.Snapshots/List"] == b""
 
 
+def test_the_rest_door_needs_an_upstream_rest_address(recording):
+    gateway, _, _ = recording  # started with --upstream only
+    status, _, body = call(gateway.http_port, "GET", "/collections")
+    assert status == 501 and "--upstream-http" in body["status"]["error"]
+
+
 def test_the_upstream_status_comes_back_unchanged(recording):
     _, _, channel = recording
     with pytest.raises(grpc.RpcError) as error:

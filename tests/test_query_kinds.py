@@ -165,3 +165,21 @@ def test_scroll_with_order_by(qc):
     assert [r.id for r in records] == [2, 1]
     with pytest.raises(Exception, match="Cannot use an `offset` when using `order_by`"):
         qc.scroll(name, order_by="t", offset=2)
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"nearest": [1.0, 0.0], "mmr": {"candidates_limit": 16385}}, "candidates_limit value 16385 is invalid"),
+    ({"nearest": [1.0, 0.0], "mmr": {"diversity": 1.5}}, "mmr.diversity must be between 0 and 1"),
+    ({"recommend": {"positive": [1], "strategy": "best_ever"}}, "recommend.strategy"),
+    ({"relevance_feedback": {"target": [1.0, 0.0], "feedback": [],
+                             "strategy": {"naive": {"a": 1, "b": -1, "c": 1}}}}, "`b` must be 0 or more"),
+])
+def test_query_parameters_out_of_range_are_refused(shared_server, query, message):
+    from rest_http import call
+
+    client = make_client(shared_server, prefer_grpc=False)
+    client.door = "bounds"
+    name = _collection(client, "bounds", RECO_POINTS)
+    client.close()
+    status, _, body = call(shared_server.http_port, "POST", f"/collections/{name}/points/query", {"query": query})
+    assert status == 400 and message in body["status"]["error"], body
