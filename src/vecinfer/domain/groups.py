@@ -16,7 +16,6 @@ GroupId = Union[int, str]
 FacetValue = Union[str, int, bool]
 
 DEFAULT_GROUP_SIZE = 3
-DEFAULT_GROUPS = 10
 DEFAULT_FACET_LIMIT = 10
 DEFAULT_SAMPLE = 10
 DEFAULT_MATRIX_LIMIT = 3

@@ -402,10 +402,7 @@ class Collection:
     def _matches(self, point_id: PointId, flt: Filter | None) -> bool:
         if flt is None:
             return True
-        offset = self.segments.offset_of[point_id]
-        view = PointView(point_id, self.segments.payload(offset), lambda n: self.segments.has_vector(offset, n),
-                         self.segments.text_matchers)
-        return check_filter(flt, view)
+        return check_filter(flt, self.point_view(self.segments.offset_of[point_id]))
 
     def _apply(self, op: ops.CollectionOperation) -> None:
         seg = self.segments
@@ -537,9 +534,6 @@ class Collection:
         """Boolean mask over all offsets: points holding the vector `name`."""
         return self.segments.vector_mask(name)
 
-    def has_vector_at(self, offset: int, name: str) -> bool:
-        return self.segments.has_vector(offset, name)
-
     def point_view(self, offset: int) -> PointView:
         """What a filter condition sees of one point: id, payload, vectors held, text indexes."""
         return PointView(self.segments.id_at(offset), self.segments.payload(offset),
@@ -552,9 +546,6 @@ class Collection:
     def number_column(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """See storage.filters.number_column: a payload key's numbers over all offsets, or None."""
         return number_column(self.segments, key)
-
-    def is_sparse(self, name: str) -> bool:
-        return name in self.config.sparse
 
     def higher_is_better(self, name: str) -> bool:
         params = self.config.dense.get(name)
