@@ -43,7 +43,9 @@ class ServerProcess:
     def grpc_address(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
-    def start(self, timeout: float = 120.0) -> ServerProcess:
+    def start(self, timeout: float = 120.0, until: str = "/readyz") -> ServerProcess:
+        """Start and wait until `until` answers 200: /readyz (storage loaded, models warm), or
+        /livez for a server that is up but not ready."""
         env = {**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"}
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -58,7 +60,7 @@ class ServerProcess:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
                 # Ready: storage loaded and local models warm (503 until then).
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/readyz", timeout=1) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{until}", timeout=1) as r:
                     if r.status == 200:
                         return self
             except OSError:

@@ -126,7 +126,6 @@ class _Execution:
     def __init__(self, collection: Collection, lookup: dict[str, Collection]) -> None:
         self.c = collection
         self.lookup = lookup
-        self.rng = random.Random()
 
     # -------------------------------------------------------------- vectors
 
@@ -293,7 +292,7 @@ class _Execution:
             return self._by_id(flt, limit, candidates)
         if isinstance(query, Sample):
             offsets = self._pool(flt, candidates).tolist()
-            return [(o, 1.0) for o in self.rng.sample(offsets, min(limit, len(offsets)))]
+            return [(o, 1.0) for o in random.sample(offsets, min(limit, len(offsets)))]
         if isinstance(query, OrderBy):
             return [(o, 1.0) for o, _ in self.ordered(query, flt, limit, candidates)]
         name = self._vector_name(node)
