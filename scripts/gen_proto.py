@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
 OUT_DIR = ROOT / "generated"
 PACKAGE = "vecinfer_proto"
-IMPORT_RE = re.compile(r"^from (qdrant|vecinfer\.v1)(\S*) import ", re.MULTILINE)
+IMPORT_RE = re.compile(r"^from (qdrant|vecinfer)(\S*) import ", re.MULTILINE)
 
 
 def generate(target: Path) -> None:

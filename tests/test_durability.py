@@ -49,7 +49,7 @@ def test_checkpoint_then_more_writes_then_kill(server_factory):
     client.close()
     assert server.stop() == 0  # SIGTERM: checkpoint written, log emptied
     assert "storage flushed" in server.log()
-    assert (server.storage_dir / "collections" / "c" / "snapshot.pkl").exists()
+    assert (server.storage_dir / "collections" / "c" / "checkpoint.json").exists()
 
     second = server_factory(storage_dir=server.storage_dir).start()
     client = make_client(second)
@@ -75,7 +75,7 @@ def test_torn_log_tail_is_cut_off(server_factory):
     client.upsert("t", points=[models.PointStruct(id=1, vector=[1, 2])])
     client.close()
     server.kill()
-    wal = server.storage_dir / "collections" / "t" / "wal.log"
+    wal = server.storage_dir / "collections" / "t" / "operations.log"
     with open(wal, "ab") as f:
         f.write(b"\x40\x00\x00\x00garbage-from-a-crash-mid-append")  # a record header promising more bytes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -142,36 +143,51 @@ def test_delete_and_recreate_under_concurrent_writers(server_factory):
 
 
 def _damage_flip_wal_byte(folder: Path) -> None:
-    wal = folder / "wal.log"
+    wal = folder / "operations.log"
     data = bytearray(wal.read_bytes())
     data[len(data) // 3] ^= 0xFF  # inside an early record, with good records after it
     wal.write_bytes(bytes(data))
 
 
-def _damage_truncate_snapshot(folder: Path) -> None:
-    snapshot = folder / "snapshot.pkl"
-    snapshot.write_bytes(snapshot.read_bytes()[:50])
+def _damage_truncate_checkpoint(folder: Path) -> None:
+    manifest = folder / "checkpoint.json"
+    manifest.write_bytes(manifest.read_bytes()[:50])
+
+
+def _damage_truncate_payloads(folder: Path) -> None:
+    (payloads,) = list((folder / "segments").glob("*/state-*/payloads.json"))[:1]
+    payloads.write_bytes(payloads.read_bytes()[:-3])
+
+
+def _damage_short_vector_rows(folder: Path) -> None:
+    (rows,) = list((folder / "checkpoints").glob("*/dense-*-rows.npy"))[:1]
+    rows.write_bytes(rows.read_bytes()[:-4])
 
 
 def _damage_missing_state_file(folder: Path) -> None:
-    (state,) = list((folder / "segments").glob("*/state-*.pkl"))[:1]
-    state.unlink()
+    (state,) = list((folder / "segments").glob("*/state-*"))[:1]
+    shutil.rmtree(state)
 
 
 def _damage_bad_config_json(folder: Path) -> None:
     (folder / "config.json").write_text("{not json")
 
 
-def _damage_missing_snapshot(folder: Path) -> None:
-    (folder / "snapshot.pkl").unlink()
+def _damage_missing_checkpoint(folder: Path) -> None:
+    (folder / "checkpoint.json").unlink()
+
+
+def _damage_future_format(folder: Path) -> None:
+    (folder / "format.json").write_text('{"format": "vecinfer-collection", "version": 99}')
 
 
 def _damage_missing_config(folder: Path) -> None:
     (folder / "config.json").unlink()
 
 
-@pytest.mark.parametrize("damage", [_damage_flip_wal_byte, _damage_truncate_snapshot, _damage_missing_state_file,
-                                    _damage_bad_config_json, _damage_missing_snapshot, _damage_missing_config],
+@pytest.mark.parametrize("damage", [_damage_flip_wal_byte, _damage_truncate_checkpoint, _damage_truncate_payloads,
+                                    _damage_short_vector_rows, _damage_missing_state_file, _damage_bad_config_json,
+                                    _damage_missing_checkpoint, _damage_future_format, _damage_missing_config],
                          ids=lambda f: f.__name__.removeprefix("_damage_"))
 def test_damaged_collection_is_quarantined_and_the_rest_serve(server_factory, tmp_path, damage):
     # Small checkpoints and segments: there is a snapshot, sealed segments with state files,
@@ -221,7 +237,7 @@ def test_torn_last_record_is_cut_and_kept_aside(server_factory):
     assert upsert(server.http_port, "torn", list(range(5)))[0] == 200
     server.kill()
     folder = server.storage_dir / "collections" / "torn"
-    with open(folder / "wal.log", "ab") as f:
+    with open(folder / "operations.log", "ab") as f:
         f.write(b"\x40\x00\x00\x00\x01\x02\x03\x04half a record")
     server.start()
     assert stored_ids(server.http_port, "torn") == list(range(5))

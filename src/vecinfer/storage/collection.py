@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import logging
-import pickle
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Mapping
@@ -41,6 +42,9 @@ from vecinfer.domain.points import DEFAULT_VECTOR, PointId, PointsSelector, Spar
 from vecinfer.domain.query import SearchParams
 from vecinfer.storage import config_file, payload_edits
 from vecinfer.storage.filters import PointView, check_filter, filter_mask, leaf_values, number_column
+from vecinfer.storage.format import migrate_v1, tables
+from vecinfer.storage.format import operations as records
+from vecinfer.storage.format import version as storage_format
 from vecinfer.storage.locks import ReadWriteLock
 from vecinfer.storage.multidense import is_multivector
 from vecinfer.storage.segment import Segment
@@ -51,8 +55,11 @@ from vecinfer.storage.wal import CorruptLog, WriteAheadLog, storage_error
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
-SNAPSHOT_FILE = "snapshot.pkl"
-WAL_FILE = "wal.log"
+# The last checkpoint's manifest (JSON): operation number, payload indexes, which folder of
+# CHECKPOINTS_DIR holds the mutable segment, and each sealed segment with its state folder.
+CHECKPOINT_FILE = "checkpoint.json"
+CHECKPOINTS_DIR = "checkpoints"
+WAL_FILE = "operations.log"
 SEGMENTS_DIR = "segments"
 
 
@@ -91,14 +98,15 @@ class Collection:
         self.on_change = on_change or (lambda collection: None)
         self.closed = False
         self.optimizing = False  # set by the optimizer while it has work queued for us
-        has_snapshot = self._load()
+        self._open_format()
+        has_checkpoint = self._load()
         self._refresh_text_matchers()
         self.wal = WriteAheadLog(path / WAL_FILE)
         try:
             first = True
-            for seq, operations in self.wal.replay():
-                if first and not has_snapshot and seq > 1:
-                    raise CollectionDamaged(f"{path / SNAPSHOT_FILE} is missing: the log starts at operation {seq}")
+            for seq, operations in self.wal.replay(records.decode):
+                if first and not has_checkpoint and seq > 1:
+                    raise CollectionDamaged(f"{path / CHECKPOINT_FILE} is missing: the log starts at operation {seq}")
                 first = False
                 if seq > self.seq:
                     for operation in operations:
@@ -115,6 +123,7 @@ class Collection:
     def create(cls, name: str, path: Path, config: CollectionConfig, checkpoint_bytes: int,
                on_change: OnChange | None = None) -> Collection:
         path.mkdir(parents=True)
+        storage_format.write(path)
         config_file.save(path / CONFIG_FILE, config)
         return cls(name, path, config, checkpoint_bytes, on_change)
 
@@ -125,49 +134,89 @@ class Collection:
 
     # ------------------------------------------------------------------ durability
 
+    def _open_format(self) -> None:
+        """Check the folder's format version; convert a version 1 (pickled) folder once."""
+        try:
+            found = storage_format.read(self.path)
+        except storage_format.UnknownFormat as exc:
+            raise CollectionDamaged(str(exc)) from None
+        if found is None:
+            if migrate_v1.is_v1(self.path):
+                try:
+                    migrate_v1.migrate(self.path, self.config)
+                except (migrate_v1.MigrationError, tables.TableFormatError, CorruptLog) as exc:
+                    raise CollectionDamaged(f"format 1 folder does not convert: {exc}") from None
+            else:  # created before its format file landed: nothing was written yet
+                storage_format.write(self.path)
+        migrate_v1.remove_leftovers(self.path)
+
     def _load(self) -> bool:
-        """Load the snapshot, if there is one; says whether there was."""
-        snapshot = self.path / SNAPSHOT_FILE
+        """Load the last checkpoint, if there is one; says whether there was."""
+        manifest_path = self.path / CHECKPOINT_FILE
         referenced: set[str] = set()
         segments_dir = self.path / SEGMENTS_DIR
-        if not snapshot.exists() and segments_dir.exists() and any(segments_dir.iterdir()):
-            raise CollectionDamaged(f"{snapshot} is missing but {segments_dir} holds segments")
-        if snapshot.exists():
-            with open(snapshot, "rb") as f:
-                data = pickle.load(f)
-            self.seq = data["seq"]
-            # Checkpoints before index parameters were kept hold the type alone.
-            self.payload_schema = {field: index if isinstance(index, PayloadIndex) else PayloadIndex(index)
-                                   for field, index in data["payload_schema"].items()}
-            sealed = []
-            for entry in data["sealed"]:
-                referenced.add(entry["dir"])
-                sealed.append(Segment.load_sealed(self.config, self.path / SEGMENTS_DIR / entry["dir"], entry["state_file"]))
-            self.segments = SegmentSet(sealed, Segment.from_export(self.config, data["mutable"]))
+        if not manifest_path.exists() and segments_dir.exists() and any(segments_dir.iterdir()):
+            raise CollectionDamaged(f"{manifest_path} is missing but {segments_dir} holds segments")
+        mutable_dir = None
+        if manifest_path.exists():
+            try:
+                manifest = read_manifest(manifest_path)
+                self.seq = manifest["seq"]
+                self.payload_schema = {field: PayloadIndex(index["type"], index["params"])
+                                       for field, index in manifest["payload_schema"].items()}
+                sealed = []
+                for entry in manifest["sealed"]:
+                    referenced.add(entry["segment"])
+                    sealed.append(Segment.load_sealed(self.config, segments_dir / entry["segment"], entry["state"]))
+                mutable_dir = manifest["mutable"]
+                data = tables.load_export(self.path / CHECKPOINTS_DIR / mutable_dir, *self._columns())
+            except (tables.TableFormatError, ManifestError) as exc:
+                raise CollectionDamaged(str(exc)) from None
+            self.segments = SegmentSet(sealed, Segment.from_export(self.config, data))
         if segments_dir.exists():
             for entry in segments_dir.iterdir():
                 if entry.name not in referenced:  # sealed or merged, but no checkpoint took it in
                     shutil.rmtree(entry, ignore_errors=True)
-        return snapshot.exists()
+        self._drop_other_checkpoints(mutable_dir)
+        return manifest_path.exists()
+
+    def _columns(self) -> tuple[dict[str, int], dict[str, int], list[str]]:
+        """Dimension per dense name, per multivector name, and the sparse names."""
+        dense = {n: p.size for n, p in self.config.dense.items() if not is_multivector(p)}
+        multi = {n: p.size for n, p in self.config.dense.items() if is_multivector(p)}
+        return dense, multi, list(self.config.sparse)
+
+    def _drop_other_checkpoints(self, keep: str | None) -> None:
+        folder = self.path / CHECKPOINTS_DIR
+        if folder.exists():
+            for entry in folder.iterdir():
+                if entry.name != keep:
+                    shutil.rmtree(entry, ignore_errors=True)
 
     def checkpoint(self) -> None:
-        """Write a snapshot (the mutable segment's live points, and for each sealed segment the
-        file holding its changeable state; only changed segments write a new one), then empty
-        the log."""
+        """Write a checkpoint (the mutable segment's live points in a new folder, and for each
+        sealed segment the folder holding its changeable state; only changed segments write a
+        new one), switch the manifest to it in one atomic rename, then empty the log."""
         with self.lock:
             mutable = self.segments.mutable.export_live()
             tag = f"{self.seq}-{uuid.uuid4().hex[:8]}"
             for segment in self.segments.sealed:
-                segment.sync_files()  # on disk before the snapshot that needs them
-            data = {
+                segment.sync_files()  # on disk before the checkpoint that needs them
+            folder = self.path / CHECKPOINTS_DIR / tag
+            tables.save_export(folder, mutable, {n: p.size for n, p in self.config.dense.items()})
+            config_file.sync_tree(folder)
+            manifest = {
                 "seq": self.seq,
-                "payload_schema": self.payload_schema,
-                "mutable": mutable,
-                "sealed": [{"dir": s.sealed_directory.name, "state_file": s.save_state(tag)} for s in self.segments.sealed],
+                "payload_schema": {field: {"type": index.type, "params": index.params}
+                                   for field, index in self.payload_schema.items()},
+                "mutable": tag,
+                "sealed": [{"segment": s.sealed_directory.name, "state": s.save_state(tag)}
+                           for s in self.segments.sealed],
             }
-            config_file.write_atomically(self.path / SNAPSHOT_FILE, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            config_file.write_atomically(self.path / CHECKPOINT_FILE, json.dumps(manifest, indent=1).encode())
             for segment in self.segments.sealed:
                 segment.drop_old_states()
+            self._drop_other_checkpoints(tag)
             self.wal.reset()
             self.segments.replace_mutable(Segment.from_export(self.config, mutable))
 
@@ -215,7 +264,7 @@ class Collection:
                 # applies whole or not at all, so the same 404 comes before anything is written.
                 raise NotFound(f"Not found: No point with id {missing} found")
             seq = self.seq + 1
-            self.wal.append(seq, prepared)
+            self.wal.append(records.encode(seq, prepared))
             for operation in prepared:
                 self._apply(operation)
             self.seq = seq
@@ -605,6 +654,43 @@ class Collection:
                 if payload:
                     total += len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
         return total
+
+
+class ManifestError(ValueError):
+    """A checkpoint manifest that does not parse or lacks a field."""
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_bytes())
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+        for key, kind in (("seq", int), ("payload_schema", dict), ("mutable", str), ("sealed", list)):
+            if not isinstance(manifest.get(key), kind):
+                raise ValueError(f"`{key}` is missing or not a {kind.__name__}")
+        for entry in manifest["sealed"]:
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("segment", "state")):
+                raise ValueError("a `sealed` entry lacks `segment` or `state`")
+            for key in ("segment", "state"):
+                _check_folder_name(entry[key])
+        _check_folder_name(manifest["mutable"])
+        for index in manifest["payload_schema"].values():
+            if not isinstance(index, dict) or not isinstance(index.get("type"), str):
+                raise ValueError("a `payload_schema` entry lacks `type`")
+            if index.get("params") is not None and not isinstance(index["params"], dict):
+                raise ValueError("a `payload_schema` entry's `params` is not an object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path} does not load: {exc}") from None
+    return manifest
+
+
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _check_folder_name(name: str) -> None:
+    """Folder names in a manifest stay inside the collection folder (no `..`, no `/`)."""
+    if not _FOLDER_NAME.fullmatch(name) or ".." in name:
+        raise ValueError(f"folder name {clip(name)!r} is not a plain name")
 
 
 def updated_config(config: CollectionConfig, update: CollectionUpdate) -> CollectionConfig:

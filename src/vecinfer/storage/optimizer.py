@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import shutil
 import threading
 import time
@@ -20,6 +19,7 @@ import faiss
 import numpy as np
 
 from vecinfer.storage.dense import SealedDenseStore
+from vecinfer.storage.format import tables
 from vecinfer.storage.multidense import SealedMultiDenseStore, layout_of
 from vecinfer.storage.segment import IDS_FILE, Segment, _dense_file, save_multi
 
@@ -149,8 +149,7 @@ class Optimizer:
             big_ids = list(big.ids)
         directory = collection.path / "segments" / uuid.uuid4().hex
         directory.mkdir()  # no parents: a deleted collection's folder is not made again
-        with open(directory / IDS_FILE, "wb") as f:
-            pickle.dump(big_ids + small_data["ids"], f, protocol=pickle.HIGHEST_PROTOCOL)
+        tables.save_ids(directory / IDS_FILE, big_ids + small_data["ids"])
         for name, store in big.dense.items():
             rows = np.concatenate([np.asarray(store.rows()), small_data["dense"][name][0]])
             np.save(directory / _dense_file(name), rows)

@@ -9,8 +9,7 @@ vector removals still apply to sealed segments in place.
 
 from __future__ import annotations
 
-import os
-import pickle
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -22,11 +21,14 @@ from vecinfer.domain.collections import CollectionConfig
 from vecinfer.domain.points import PointId, SparseVector
 from vecinfer.storage.config_file import sync_file, sync_tree
 from vecinfer.storage.dense import DenseStore, FlagArray, SealedDenseStore
+from vecinfer.storage.format import tables
 from vecinfer.storage.growable import GrowableArray
 from vecinfer.storage.multidense import MultiDenseStore, SealedMultiDenseStore, is_multivector
 from vecinfer.storage.sparse import SparseStore
 
-IDS_FILE = "ids.pkl"
+IDS_FILE = "ids.npy"
+# A sealed segment's changeable state lives in folders named `state-<tag>`.
+STATE_PREFIX = "state-"
 
 
 def _dense_file(name: str) -> str:
@@ -52,9 +54,15 @@ def save_multi(directory: Path, name: str, rows: np.ndarray, starts: np.ndarray,
     np.save(directory / _multi_layout_file(name), np.stack([starts, counts], axis=1).astype(np.int64))
 
 
-def _load_multi(directory: Path, name: str, config: CollectionConfig, present: np.ndarray) -> SealedMultiDenseStore:
-    rows = np.load(directory / _multi_file(name), mmap_mode="r")
-    layout = np.load(directory / _multi_layout_file(name)).reshape(-1, 2)
+def _load_multi(directory: Path, name: str, config: CollectionConfig, present: np.ndarray,
+                count: int) -> SealedMultiDenseStore:
+    size = config.dense[name].size
+    rows = tables.load_array(directory / _multi_file(name), "float32", 2, mmap=True)
+    layout = tables.load_array(directory / _multi_layout_file(name), "int64", 2)
+    if layout.shape != (count, 2) or rows.shape[1:] != (size,) or np.any(layout < 0) \
+            or (count and int((layout[:, 0] + layout[:, 1]).max()) > len(rows)):
+        raise tables.TableFormatError(f"{directory}: the multivector files of {name!r} do not fit {count} points of "
+                                      f"dimension {size}")
     return SealedMultiDenseStore(config.dense[name], rows, layout[:, 0], layout[:, 1], present)
 
 
@@ -225,14 +233,13 @@ class Segment:
         """Write the immutable part (ids, dense rows) to `directory`; return the sealed segment."""
         directory.parent.mkdir(exist_ok=True)  # segments/ of a collection folder that must exist
         directory.mkdir(exist_ok=True)
-        with open(directory / IDS_FILE, "wb") as f:
-            pickle.dump(self.ids, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tables.save_ids(directory / IDS_FILE, self.ids)
         for name, store in self.dense.items():
             np.save(directory / _dense_file(name), store.rows())
         for name, multi_store in self.multi.items():
             assert isinstance(multi_store, MultiDenseStore), "only a mutable segment is sealed"
             save_multi(directory, name, *multi_store.compacted())
-        return Segment.open_sealed(config, directory, self.sealed_state())
+        return Segment.open_sealed(config, directory, self.sealed_state(), list(self.ids))
 
     def sealed_state(self) -> dict:
         """What can still change in a sealed segment: kept in the collection's snapshot."""
@@ -245,10 +252,11 @@ class Segment:
         }
 
     @classmethod
-    def open_sealed(cls, config: CollectionConfig, directory: Path, state: dict) -> Segment:
+    def open_sealed(cls, config: CollectionConfig, directory: Path, state: dict,
+                    ids: list[PointId] | None = None) -> Segment:
         segment = cls.__new__(cls)
-        with open(directory / IDS_FILE, "rb") as f:
-            segment.ids = pickle.load(f)
+        segment.ids = ids if ids is not None else tables.load_ids(directory / IDS_FILE)
+        count = len(segment.ids)
         alive = np.array(state["alive"], dtype=np.bool_)
         segment.alive = FlagArray(alive)
         segment.offset_of = {segment.ids[o]: o for o in np.flatnonzero(alive).tolist()}
@@ -257,9 +265,12 @@ class Segment:
         segment.multi = {}
         for name, params in config.dense.items():
             if is_multivector(params):
-                segment.multi[name] = _load_multi(directory, name, config, state["present"][name])
+                segment.multi[name] = _load_multi(directory, name, config, state["present"][name], count)
                 continue
-            rows = np.load(directory / _dense_file(name), mmap_mode="r")
+            rows = tables.load_array(directory / _dense_file(name), "float32", 2, mmap=True)
+            if rows.shape != (count, params.size):
+                raise tables.TableFormatError(f"{directory / _dense_file(name)} holds {rows.shape} rows, "
+                                              f"expected ({count}, {params.size})")
             store = SealedDenseStore(params, rows, state["present"][name])
             index_path = directory / _index_file(name)
             if index_path.exists():
@@ -286,30 +297,29 @@ class Segment:
         self.synced = True
 
     def save_state(self, tag: str) -> str:
-        """Write the changeable state to a new file `state-<tag>.pkl` unless the current
-        version is on disk already; returns the file name the snapshot should reference.
-        Older files stay until the snapshot that stops referencing them is in place."""
+        """Write the changeable state to a new folder `state-<tag>` unless the current version
+        is on disk already; returns the folder name the checkpoint should reference. Older
+        folders stay until the checkpoint that stops referencing them is in place."""
         if self.state_file is not None and self.state_version == self.version:
             return self.state_file
-        name = f"state-{tag}.pkl"
-        with open(self.sealed_directory / name, "wb") as f:
-            pickle.dump(self.sealed_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
+        name = f"{STATE_PREFIX}{tag}"
+        tables.save_state(self.sealed_directory / name, self.sealed_state())
+        sync_tree(self.sealed_directory / name)
         self.state_file, self.state_version = name, self.version
         return name
 
     @classmethod
     def load_sealed(cls, config: CollectionConfig, directory: Path, state_file: str) -> Segment:
-        with open(directory / state_file, "rb") as f:
-            segment = cls.open_sealed(config, directory, pickle.load(f))
+        ids = tables.load_ids(directory / IDS_FILE)
+        state = tables.load_state(directory / state_file, len(ids), list(config.dense), list(config.sparse))
+        segment = cls.open_sealed(config, directory, state, ids)
         segment.state_file, segment.state_version = state_file, segment.version
         return segment
 
     def drop_old_states(self) -> None:
-        for path in self.sealed_directory.glob("state-*.pkl"):
+        for path in self.sealed_directory.glob(f"{STATE_PREFIX}*"):
             if path.name != self.state_file:
-                path.unlink(missing_ok=True)
+                shutil.rmtree(path, ignore_errors=True)
 
     def save_index(self, name: str, index: faiss.Index) -> None:
         """Persist a built graph next to the rows (atomically), then serve it memory-mapped."""

@@ -1,4 +1,5 @@
-"""Write-ahead log: each record is [length u32][crc32 u32][pickled (seq, operations)].
+"""Write-ahead log: each record is [length u32][crc32 u32][body]; the body's encoding is the
+caller's (storage/format/operations.py: a protobuf WalRecord).
 
 A write is acknowledged only after its record is fsync'ed, so it survives `kill -9`. An append
 that fails (a full disk) is cut back to the last good record before the error is reported, so
@@ -12,13 +13,12 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import pickle
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from vecinfer.domain.errors import InsufficientStorage, Unavailable
 
@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("<II")
 QUARANTINE_DIR = "quarantine"
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+T = TypeVar("T")
+
+
+def frame(body: bytes) -> bytes:
+    """One record as it lies in the file: length, checksum, body."""
+    return _HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
 class CorruptLog(Exception):
@@ -52,12 +58,11 @@ class WriteAheadLog:
         self._end = os.fstat(self._fd).st_size
         self._torn = False  # a failed append could not be cut back yet
 
-    def append(self, seq: int, record: Any) -> None:
+    def append(self, body: bytes) -> None:
         if self._torn and not self._cut_back():
             raise Unavailable(f"Storage error: {self.path} holds a torn record that cannot be removed; "
                               "writes are refused until the disk recovers")
-        body = pickle.dumps((seq, record), protocol=pickle.HIGHEST_PROTOCOL)
-        data = memoryview(_HEADER.pack(len(body), zlib.crc32(body)) + body)
+        data = memoryview(frame(body))
         try:
             written = 0
             while written < len(data):
@@ -83,7 +88,8 @@ class WriteAheadLog:
     def size(self) -> int:
         return self._end
 
-    def replay(self) -> Iterator[tuple[int, Any]]:
+    def replay(self, decode: Callable[[bytes], T]) -> Iterator[T]:
+        """Each whole record, decoded; a body that does not decode is damage (CorruptLog)."""
         size = os.path.getsize(self.path)
         offset = 0
         with open(self.path, "rb") as f:
@@ -101,9 +107,10 @@ class WriteAheadLog:
                         raise CorruptLog(self.path, offset, "checksum mismatch with more records after it")
                     break  # the last record, torn
                 try:
-                    record = pickle.loads(body)
+                    record = decode(body)
                 except Exception as exc:
-                    raise CorruptLog(self.path, offset, f"record does not decode ({type(exc).__name__})") from None
+                    raise CorruptLog(self.path, offset,
+                                     f"record does not decode ({type(exc).__name__}: {str(exc)[:300]})") from None
                 offset = end
                 yield record
         if offset != size:
