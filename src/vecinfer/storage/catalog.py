@@ -27,6 +27,7 @@ from vecinfer.domain.errors import (
     clip,
     collection_not_found,
 )
+from vecinfer.storage import archive
 from vecinfer.storage.collection import CONFIG_FILE, Collection
 from vecinfer.storage.config_file import sync_file, write_atomically
 from vecinfer.storage.optimizer import Optimizer
@@ -40,6 +41,9 @@ COLLECTIONS_DIR = "collections"
 # Deleted collections are renamed here first (atomic), then removed.
 TRASH_DIR = "trash"
 LOCK_FILE = ".lock"
+# Snapshots are assembled here (hard links of pinned files) and recovered collections are
+# checked here before they are put in place; emptied at startup.
+STAGING_DIR = "staging"
 # Alias name -> collection name, as JSON.
 ALIASES_FILE = "aliases.json"
 # A collection's folder name: file systems allow 255 bytes.
@@ -58,6 +62,8 @@ class Catalog:
         self.root.mkdir(exist_ok=True)
         self._trash = root / TRASH_DIR
         shutil.rmtree(self._trash, ignore_errors=True)  # deletes that were acknowledged already
+        self._staging_root = root / STAGING_DIR
+        shutil.rmtree(self._staging_root, ignore_errors=True)  # snapshots or recoveries cut short
         self._checkpoint_bytes = checkpoint_bytes
         self._lock = threading.Lock()
         self._collections: dict[str, Collection] = {}
@@ -129,16 +135,7 @@ class Catalog:
         raise collection_not_found(name)
 
     def create(self, name: str, config: CollectionConfig) -> Collection:
-        if not name or not _NAME_RE.match(name) or name in (".", ".."):
-            raise InvalidArgument(
-                "Wrong input: collection_name is not valid: use 1-255 characters without / \\ : * ? \" < > | "
-                "and without control characters"
-            )
-        if len(_encode(name).encode()) > _MAX_DIRNAME_BYTES:
-            raise ValidationFailed(
-                "collection_name", f"is too long: it must fit in {_MAX_DIRNAME_BYTES} bytes of UTF-8 "
-                "(names starting with `.` or `c-` count twice)"
-            )
+        self._check_new_name(name)
         with self._lock:
             if name in self._collections or name in self.quarantined:
                 raise AlreadyExists(f"Wrong input: Collection `{name}` already exists!")
@@ -156,6 +153,18 @@ class Catalog:
                 raise
             self._collections[name] = collection
             return collection
+
+    def _check_new_name(self, name: str) -> None:
+        if not name or not _NAME_RE.match(name) or name in (".", ".."):
+            raise InvalidArgument(
+                "Wrong input: collection_name is not valid: use 1-255 characters without / \\ : * ? \" < > | "
+                "and without control characters"
+            )
+        if len(_encode(name).encode()) > _MAX_DIRNAME_BYTES:
+            raise ValidationFailed(
+                "collection_name", f"is too long: it must fit in {_MAX_DIRNAME_BYTES} bytes of UTF-8 "
+                "(names starting with `.` or `c-` count twice)"
+            )
 
     def delete(self, name: str) -> bool:
         """Stop the collection, move its folder out of the way in one rename, then remove it."""
@@ -178,6 +187,98 @@ class Catalog:
             sync_file(self.root)
         shutil.rmtree(target, ignore_errors=True)
         return True
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _staging(self) -> Path:
+        folder = self._staging_root / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        return folder
+
+    def snapshot_collection(self, name: str, target: Path) -> None:
+        """Write a consistent archive of collection `name` (or the alias `name`) to `target`."""
+        collection = self.get(name)
+        staging = self._staging()
+        try:
+            collection.pin_checkpoint(staging / archive.COLLECTION_ROOT)
+            archive.write(staging, target, "collection", {"collection": collection.name})
+        except OSError as exc:
+            raise storage_error(exc, "writing the snapshot") from None
+        finally:
+            archive.remove(staging)
+
+    def snapshot_all(self, target: Path) -> None:
+        """Write an archive of every collection (each consistent on its own) and the aliases."""
+        with self._lock:
+            collections = dict(self._collections)
+            aliases = dict(self._aliases)
+        staging = self._staging()
+        try:
+            folders = {}
+            for name, collection in sorted(collections.items()):
+                try:
+                    collection.pin_checkpoint(staging / archive.COLLECTIONS_ROOT / _encode(name))
+                except NotFound:
+                    continue  # deleted while the snapshot was taken
+                folders[name] = _encode(name)
+            (staging / ALIASES_FILE).write_text(json.dumps(aliases, indent=1, sort_keys=True))
+            archive.write(staging, target, "full", {"collections": folders})
+        except OSError as exc:
+            raise storage_error(exc, "writing the snapshot") from None
+        finally:
+            archive.remove(staging)
+
+    def recover_collection(self, name: str, source: Path) -> None:
+        """Create or replace collection `name` from a collection snapshot, once the archive
+        checks out and the collection in it loads; until then nothing changes."""
+        self._check_new_name(name)
+        if name in self._aliases:
+            raise AlreadyExists(f"Wrong input: `{clip(name)}` is an alias (of `{self._aliases[name]}`): "
+                                "recover into a collection name")
+        staging = self._staging()
+        try:
+            archive.read(source, staging, "collection")
+            folder = staging / archive.COLLECTION_ROOT
+            if not (folder / CONFIG_FILE).is_file():
+                raise archive.ArchiveRefused(f"it holds no {CONFIG_FILE}")
+            try:
+                Collection.open(name, folder, self._checkpoint_bytes).close()
+            except Exception as exc:
+                raise archive.ArchiveRefused(f"the collection in it does not load ({type(exc).__name__}: "
+                                             f"{clip(str(exc))})") from None
+            trash = self._put_in_place(name, folder)
+        except OSError as exc:
+            raise storage_error(exc, "recovering the snapshot") from None
+        finally:
+            archive.remove(staging)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def _put_in_place(self, name: str, folder: Path) -> Path | None:
+        """Swap `folder` in as collection `name`; returns where the old folder went, if any."""
+        with self._lock:
+            path = self.root / _encode(name)
+            old = self._collections.pop(name, None)
+            self.quarantined.pop(name, None)
+            if old is not None:
+                with old.lock:
+                    old.closed = True
+                    old.wal.close()
+            trash = None
+            if path.exists():
+                self._trash.mkdir(exist_ok=True)
+                trash = self._trash / uuid.uuid4().hex
+                os.rename(path, trash)
+            try:
+                os.rename(folder, path)
+            except OSError:
+                if trash is not None:
+                    os.rename(trash, path)
+                    self._open(path)
+                raise
+            sync_file(self.root)
+            self._open(path)
+            return trash
 
     # ------------------------------------------------------------------ aliases
 

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import json
 import logging
+import os
 import re
 import shutil
 import uuid
@@ -219,6 +220,33 @@ class Collection:
             self._drop_other_checkpoints(tag)
             self.wal.reset()
             self.segments.replace_mutable(Segment.from_export(self.config, mutable))
+
+    def pin_checkpoint(self, into: Path) -> None:
+        """Take a checkpoint and hard-link the files it consists of into `into` (a folder on
+        the same file system): a point-in-time copy that later writes, merges and checkpoints
+        cannot change, made while writes wait only for the checkpoint and the links. The log
+        (empty after the checkpoint), quarantine and HNSW graphs are left out."""
+        with self.lock:
+            if self.closed:
+                raise collection_not_found(self.name)
+            self.checkpoint()
+            manifest = read_manifest(self.path / CHECKPOINT_FILE)
+            names = [storage_format.FORMAT_FILE, CONFIG_FILE, CHECKPOINT_FILE]
+            names += [f"{CHECKPOINTS_DIR}/{manifest['mutable']}/{f.name}"
+                      for f in (self.path / CHECKPOINTS_DIR / manifest["mutable"]).iterdir()]
+            for entry in manifest["sealed"]:
+                segment = self.path / SEGMENTS_DIR / entry["segment"]
+                names += [f"{SEGMENTS_DIR}/{entry['segment']}/{f.name}" for f in segment.iterdir()
+                          if f.is_file() and not f.name.endswith(".faiss")]
+                names += [f"{SEGMENTS_DIR}/{entry['segment']}/{entry['state']}/{f.name}"
+                          for f in (segment / entry["state"]).iterdir()]
+            for name in names:
+                target = into / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(self.path / name, target)
+                except OSError:  # a file system without hard links: copy (still under the lock)
+                    shutil.copy2(self.path / name, target)
 
     def _seal_if_full(self) -> bool:
         threshold_kb = self.config.optimizers.indexing_threshold
