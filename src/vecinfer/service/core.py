@@ -69,7 +69,7 @@ class Service(ModelService):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes)
+        self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes, settings.search_threads)
         self.collections = CollectionOperations(self.catalog, self.limits)
         self.points = PointOperations(self.catalog, self.resolver, self.limits)
         self._state = metrics.watch_state(self._state_rows)

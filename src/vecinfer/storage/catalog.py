@@ -31,6 +31,7 @@ from vecinfer.storage import archive
 from vecinfer.storage.collection import CONFIG_FILE, Collection
 from vecinfer.storage.config_file import sync_file, write_atomically
 from vecinfer.storage.optimizer import Optimizer
+from vecinfer.storage.segments import set_search_threads
 from vecinfer.storage.wal import storage_error
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,9 @@ class StorageInUse(Exception):
 
 
 class Catalog:
-    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20) -> None:
+    def __init__(self, root: Path, checkpoint_bytes: int = 64 << 20, search_threads: int = 1) -> None:
         root.mkdir(parents=True, exist_ok=True)
+        set_search_threads(search_threads)
         self._lock_fd = _lock_folder(root)
         self.root = root / COLLECTIONS_DIR
         self.root.mkdir(exist_ok=True)

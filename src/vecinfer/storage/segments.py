@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,20 @@ def _merge_top(parts: list[tuple[np.ndarray, np.ndarray]], k: int, higher_is_bet
     return offsets[order], scores[order]
 
 
+# Shared by every collection; None searches segments one after another.
+_search_pool: ThreadPoolExecutor | None = None
+# Below this many rows in all, a thread hand-off costs more than the searches it overlaps.
+PARALLEL_MIN_ROWS = 20_000
+
+
+def set_search_threads(threads: int) -> None:
+    """How many segments one dense query may search at once (set at startup)."""
+    global _search_pool
+    if _search_pool is not None:
+        _search_pool.shutdown(wait=False)
+    _search_pool = ThreadPoolExecutor(threads, thread_name_prefix="segment-search") if threads > 1 else None
+
+
 class DenseView:
     """One dense vector name across all segments (a multivector name too: its stores take
     matrix queries and score by MaxSim)."""
@@ -170,14 +185,22 @@ class DenseView:
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
                full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        parts = []
-        for segment, base in zip(self.segments.all, self.segments.bases):
-            local_mask = mask[base : base + segment.size]
-            if not local_mask.any():
-                continue
-            offsets, scores = segment.vector_store(self.name).search(query, k, local_mask, exact=exact, ef=ef,
+        work = [(segment, base, mask[base : base + segment.size])
+                for segment, base in zip(self.segments.all, self.segments.bases)]
+        work = [(segment, base, local) for segment, base, local in work if local.any()]
+
+        def one(item: tuple[Segment, int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            segment, base, local = item
+            offsets, scores = segment.vector_store(self.name).search(query, k, local, exact=exact, ef=ef,
                                                                      full_scan_points=full_scan_points)
-            parts.append((offsets + base, scores))
+            return offsets + base, scores
+
+        pool = _search_pool
+        if pool is not None and len(work) > 1 and sum(len(local) for _, _, local in work) >= PARALLEL_MIN_ROWS:
+            parts = list(pool.map(one, work))
+        else:
+            parts = [one(item) for item in work]
+        # The merge orders by score, then offset: the same answer however the parts arrived.
         return _merge_top(parts, k, self.params.distance.higher_is_better)
 
     def score(self, query: np.ndarray, offsets: np.ndarray) -> np.ndarray:
