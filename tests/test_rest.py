@@ -127,7 +127,7 @@ def small(port) -> str:
      "Bad request: Either list of point ids or filter must be provided"),
     ("GET", "/collections/small/points/77", None, 404, "Not found: Point with id 77 does not exists!"),
     ("GET", "/collections/small/points/abc", None, 400, "Format error in JSON body: id:"),
-    ("GET", "/collections/small/snapshots", None, 501, "Not implemented: snapshots"),
+    ("GET", "/collections/small/shards", None, 501, "Not implemented: shard keys"),
     ("POST", "/collections/small/points/query?timeout=0", {"query": [1, 0, 0, 0]}, 400,
      "Deserialize error in query parameters: `timeout`"),
     ("POST", "/collections/small/points/query", {"query": [1, 0, 0, 0], "filter": {"must": [{"key": "i"}]}}, 422,

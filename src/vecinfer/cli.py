@@ -19,7 +19,8 @@ from vecinfer.config import Settings
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         host=args.host, grpc_port=args.grpc_port, http_port=args.http_port, storage_dir=args.storage_dir,
-        models_dir=args.models_dir, api_key=args.api_key, read_only_api_key=args.read_only_api_key,
+        snapshots_dir=args.snapshots_dir, models_dir=args.models_dir, api_key=args.api_key,
+        read_only_api_key=args.read_only_api_key,
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
         upstream=args.upstream, upstream_http=args.upstream_http, upstream_tls=args.upstream_tls or None,
         upstream_ca=args.upstream_ca, upstream_api_key=args.upstream_api_key,
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--grpc-port", type=int, help="gRPC port (VECINFER_GRPC_PORT, default 6334)")
     serve.add_argument("--http-port", type=int, help="REST port (VECINFER_HTTP_PORT, default 6333)")
     serve.add_argument("--storage-dir", type=Path, help="where collections live (VECINFER_STORAGE_DIR, default ./storage)")
+    serve.add_argument("--snapshots-dir", type=Path,
+                       help="where snapshot archives are written (VECINFER_SNAPSHOTS_DIR, default ./snapshots)")
     serve.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
     serve.add_argument("--api-key", help="key every request must carry (VECINFER_API_KEY)")
     serve.add_argument("--read-only-api-key", help="key that may only read (VECINFER_READ_ONLY_API_KEY)")

@@ -91,6 +91,16 @@ class Settings:
     image_max_redirects: int = 3
     image_allow_private_networks: bool = False
 
+    # Snapshots: collection archives in `<snapshots_dir>/<collection>/`, full-storage ones in
+    # `<snapshots_dir>/`. The byte bound holds for an uploaded archive and for one fetched from
+    # a URL to recover from; URL fetches have the image fetches' address guard (private,
+    # loopback and link-local addresses refused unless allowed here) and a time bound of their own.
+    snapshots_dir: Path = Path("./snapshots")
+    snapshot_max_bytes: int = 16 << 30
+    snapshot_fetch_timeout_seconds: float = 3600.0
+    snapshot_max_redirects: int = 3
+    snapshot_allow_private_networks: bool = False
+
     # External embedding providers (model prefixes openai/, cohere/, jinaai/, openrouter/).
     openai_base_url: str = "https://api.openai.com/v1"
     cohere_base_url: str = "https://api.cohere.com/v2"

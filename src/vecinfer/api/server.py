@@ -26,6 +26,7 @@ from vecinfer.api.grpc.gateway import GatewayHandler
 from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
 from vecinfer.api.grpc.reflection import enable_reflection
+from vecinfer.api.grpc.snapshots import SnapshotsServicer
 from vecinfer.api.rest.app import build_app
 from vecinfer.api.rest.gateway import build_gateway_app
 from vecinfer.config import Settings
@@ -39,6 +40,8 @@ from vecinfer_proto.qdrant import (
     points_service_pb2_grpc,
     qdrant_pb2,
     qdrant_pb2_grpc,
+    snapshots_service_pb2,
+    snapshots_service_pb2_grpc,
 )
 
 log = logging.getLogger("vecinfer")
@@ -47,6 +50,7 @@ SERVICE_NAMES = (
     qdrant_pb2.DESCRIPTOR.services_by_name["Qdrant"].full_name,
     collections_service_pb2.DESCRIPTOR.services_by_name["Collections"].full_name,
     points_service_pb2.DESCRIPTOR.services_by_name["Points"].full_name,
+    snapshots_service_pb2.DESCRIPTOR.services_by_name["Snapshots"].full_name,
     health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
     reflection.SERVICE_NAME,
 )
@@ -98,6 +102,7 @@ def _embedded(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> 
     qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
     collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
     points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
+    snapshots_service_pb2_grpc.add_SnapshotsServicer_to_server(SnapshotsServicer(service.snapshots), server)
     rest = build_app(service, settings.rest_max_request_mb << 20, keys)
     ops.add_routes(rest, service)
     return service, rest

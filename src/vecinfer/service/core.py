@@ -19,6 +19,7 @@ from vecinfer.inference.resolver import Resolver
 from vecinfer.service.collections import CollectionOperations
 from vecinfer.service.limits import Limits
 from vecinfer.service.points import PointOperations
+from vecinfer.service.snapshots import SnapshotOperations
 from vecinfer.storage.catalog import Catalog
 
 log = logging.getLogger("vecinfer")
@@ -72,6 +73,7 @@ class Service(ModelService):
         self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes, settings.search_threads)
         self.collections = CollectionOperations(self.catalog, self.limits)
         self.points = PointOperations(self.catalog, self.resolver, self.limits)
+        self.snapshots = SnapshotOperations(self.catalog, self.http, settings)
         self._state = metrics.watch_state(self._state_rows)
 
     def readiness(self) -> tuple[bool, str]:
@@ -110,5 +112,6 @@ class Service(ModelService):
 
     async def close(self) -> None:
         metrics.REGISTRY.unregister(self._state)
+        await self.snapshots.close()  # archives and recoveries in progress finish before storage closes
         await super().close()
         await asyncio.to_thread(self.catalog.close)

@@ -10,7 +10,7 @@ from aiohttp.typedefs import Middleware
 
 from vecinfer import API_VERSION, TITLE, __version__
 from vecinfer.api.auth import AccessKeys
-from vecinfer.api.rest import collections, groups, legacy, points
+from vecinfer.api.rest import collections, groups, legacy, points, snapshots
 from vecinfer.api.rest.auth import api_key_middleware
 from vecinfer.api.rest.errors import error_middleware
 from vecinfer.domain.errors import Unimplemented
@@ -31,10 +31,6 @@ _NOT_YET: tuple[tuple[str, str, str], ...] = (
     ("POST", "/collections/{name:[^/]+}/points/discover", "the legacy `discover` API"),
     ("POST", "/collections/{name:[^/]+}/points/discover/batch", "the legacy `discover/batch` API"),
     ("POST", "/collections/{name:[^/]+}/facet", "facets"),
-    ("*", "/collections/{name:[^/]+}/snapshots", "snapshots"),
-    ("*", "/collections/{name:[^/]+}/snapshots/{rest:.*}", "snapshots"),
-    ("*", "/snapshots", "snapshots"),
-    ("*", "/snapshots/{rest:.*}", "snapshots"),
     ("GET", "/telemetry", "telemetry"),
     ("*", "/cluster", "cluster operations"),
     ("*", "/cluster/{rest:.*}", "cluster operations"),
@@ -64,6 +60,7 @@ def build_app(service: Service, max_request_bytes: int, keys: AccessKeys) -> web
     points.add_routes(app, service.points)
     legacy.add_routes(app, service.points)
     groups.add_routes(app, service.points)
+    snapshots.add_routes(app, service.snapshots)
     served = {(route.method, route.resource.canonical) for route in app.router.routes() if route.resource is not None}
     for method, path, feature in _NOT_YET:
         if (method, re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)) not in served:  # served above: skipped
