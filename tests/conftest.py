@@ -46,7 +46,11 @@ class ServerProcess:
     def start(self, timeout: float = 120.0, until: str = "/readyz") -> ServerProcess:
         """Start and wait until `until` answers 200: /readyz (storage loaded, models warm), or
         /livez for a server that is up but not ready."""
-        env = {**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"}
+        # Snapshots beside the storage folder, not in the working directory; the embedding cache
+        # off unless a test turns it on (token counts in usage assume the model ran).
+        defaults = {"VECINFER_SNAPSHOTS_DIR": str(self.storage_dir.parent / "snapshots"),
+                    "VECINFER_EMBEDDING_CACHE_BYTES": "0"}
+        env = {**defaults, **os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"}
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vecinfer.cli", "serve", "--host", "127.0.0.1",

@@ -28,7 +28,10 @@ def modules_under(package: str) -> list[Path]:
 @pytest.mark.parametrize("package, forbidden", [
     ("api", ("vecinfer.storage", "vecinfer.query", "vecinfer.inference", "vecinfer.upstream")),
     ("service", ("vecinfer.api", "vecinfer_proto")),
-    ("storage", ("vecinfer.api", "vecinfer.service", "vecinfer.inference", "vecinfer_proto", "aiohttp", "grpc")),
+    # Storage reads and writes its own on-disk schema (vecinfer_proto.vecinfer.storage), never
+    # the wire's messages.
+    ("storage", ("vecinfer.api", "vecinfer.service", "vecinfer.inference", "vecinfer_proto.qdrant", "aiohttp",
+                 "grpc")),
     ("inference", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer_proto")),
     ("query", ("vecinfer.api", "vecinfer.service", "vecinfer.inference", "vecinfer_proto")),
     ("upstream", ("vecinfer.api", "vecinfer.service", "vecinfer.storage", "vecinfer.inference", "vecinfer.query",
@@ -48,6 +51,14 @@ def test_layers_import_only_downwards(package, forbidden):
         if any(name == f or name.startswith(f + ".") for f in forbidden)
     ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_only_the_storage_format_knows_the_on_disk_protobuf_schema():
+    users = sorted(str(path.relative_to(SRC)) for package in ("api", "service", "storage", "inference", "query",
+                                                               "upstream", "domain", "text")
+                   for path in modules_under(package)
+                   if any(n.startswith("vecinfer_proto.vecinfer") for n in imports_of(path)))
+    assert users == ["storage/format/operations.py"]
 
 
 def test_the_doors_do_not_know_each_other():

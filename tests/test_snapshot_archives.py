@@ -170,6 +170,7 @@ def test_hostile_archives_are_refused_and_change_nothing(catalog, tmp_path):
     catalog.snapshot_collection("src", archive)
     good = _members(archive)
     catalog.recover_collection("victim", archive)
+    assert catalog.optimizer.wait_idle(120)  # its graph is rebuilt; then its files stay still
     victim_ids = _ids(catalog, "victim")
     storage = tmp_path / "storage"
     files_before = sorted(str(p.relative_to(storage)) for p in (storage / "collections").rglob("*"))

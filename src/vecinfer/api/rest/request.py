@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -56,9 +58,35 @@ def _no_constants(name: str) -> None:
     raise JsonFormatError("", f"{name} is not a JSON number")
 
 
+# A `\uD800`-`\uDFFF` escape: JSON allows it only as half of a pair, which Python joins into one
+# character; a lone one would decode to a string that is not Unicode (Qdrant refuses it).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _parse(raw: bytes) -> Node:
     try:
-        return Node(json.loads(raw, parse_constant=_no_constants))
+        value = json.loads(raw, parse_constant=_no_constants)
+        if _SURROGATE_ESCAPE.search(raw) and _lone_surrogate(value):
+            raise JsonFormatError("", "not valid JSON: a lone surrogate escape (\\uD800-\\uDFFF without its pair) "
+                                      "is not a Unicode character")
+        return Node(value)
     except UnicodeDecodeError:
         raise JsonFormatError("", "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
