@@ -1,22 +1,30 @@
 """Inference benchmark: documents/s embedded by MiniLM through gRPC upserts from several
-concurrent clients, next to raw onnxruntime on the same graph and batch size in this process.
+concurrent clients, next to raw onnxruntime on the same graph and batch size in this process;
+then the embedding cache: a repeated-query mix (Zipf over a pool of texts) through gRPC with
+the cache on and off, the same for texts that never repeat, one query's latency on a hit and
+on a miss, and BM25's embedding time beside a cache lookup (why BM25 is not cached).
 
     .venv/bin/python scripts/bench/inference.py [--docs 3000] [--clients 8] [--per-request 8]
+                                                [--mix-queries 3000] [--mix-pool 500] [--zipf 1.0]
+                                                [--cache-only | --no-cache]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
+import tempfile
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import CpuMeter, Server, text_corpus  # noqa: E402
+from common import CpuMeter, Server, percentile, text_corpus  # noqa: E402
 
 from vecinfer.config import Settings  # noqa: E402  (no protos: safe beside qdrant_client)
 from vecinfer.inference.onnx.catalogue import MINILM_NAME, builtin_minilm  # noqa: E402
@@ -46,12 +54,154 @@ def raw_onnxruntime(manifest, docs: list[str], batch: int, sort_by_length: bool 
     return len(docs) / (time.perf_counter() - started)
 
 
+def zipf_mix(pool: list[str], count: int, exponent: float, seed: int = 7) -> list[str]:
+    """`count` queries drawn from `pool` with Zipf weights (rank r has weight 1/r^exponent), as
+    query logs are: a few texts asked often, a long tail asked once."""
+    weights = 1.0 / np.arange(1, len(pool) + 1) ** exponent
+    picks = np.random.default_rng(seed).choice(len(pool), size=count, p=weights / weights.sum())
+    return [pool[i] for i in picks]
+
+
+def cache_lookups(server) -> tuple[float, float]:
+    """(hits, misses) the server's embedding cache has counted (GET /metrics)."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/metrics", timeout=10).read().decode()
+    counts = {"hit": 0.0, "miss": 0.0}
+    for line in text.splitlines():
+        if line.startswith("vecinfer_embedding_cache_lookups_total{"):
+            counts[line.split('outcome="', 1)[1].split('"', 1)[0]] = float(line.rsplit(" ", 1)[1])
+    return counts["hit"], counts["miss"]
+
+
+def query_rate(client, queries: list[str], clients: int) -> float:
+    """Document queries/s (one text embedded, then searched, per query) from `clients` threads."""
+    from qdrant_client import models
+
+    def ask(text: str) -> None:
+        client.query_points("mix", query=models.Document(text=text, model=MINILM_NAME), limit=10)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(ask, queries))
+    return len(queries) / (time.perf_counter() - started)
+
+
+def latencies_ms(client, queries: list[str]) -> list[float]:
+    from qdrant_client import models
+
+    out = []
+    for text in queries:
+        started = time.perf_counter()
+        client.query_points("mix", query=models.Document(text=text, model=MINILM_NAME), limit=10)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def bm25_versus_lookup(pool: list[str]) -> tuple[float, float, float]:
+    """In this process, median microseconds per text (medians: the machine may be shared): BM25
+    query embedding through its backend (as the server runs it), a cache hit through
+    EmbeddingCache.lookup (its thread, its file) for the same short texts, and BM25 for a
+    256-word document."""
+    from vecinfer.domain.inference import Document
+    from vecinfer.inference.backend import InferenceContext
+    from vecinfer.inference.bm25.model import MODEL_NAME, Bm25Backend
+    from vecinfer.inference.cache import EmbeddingCache, encode, key_digest
+
+    queries = [" ".join(text.split()[:6]) for text in pool[:300]]
+    long_text = " ".join(" ".join(pool).split()[:256])
+    vector = encode(np.ones(384, dtype=np.float32))
+    assert vector is not None
+
+    async def timed(work) -> float:
+        started = time.perf_counter()
+        await work
+        return (time.perf_counter() - started) * 1e6
+
+    async def measure() -> tuple[float, float, float]:
+        backend = Bm25Backend(Settings.from_env())
+        context = InferenceContext()
+        docs = [Document(model=MODEL_NAME, text=q) for q in queries]
+        await backend.embed(docs[:8], "query", context)
+        bm25 = [await timed(backend.embed([doc], "query", context)) for doc in docs]
+        long_doc = Document(model=MODEL_NAME, text=long_text)
+        bm25_long = [await timed(backend.embed([long_doc], "document", context)) for _ in range(50)]
+        backend.batcher.close()
+        with tempfile.TemporaryDirectory(prefix="vecinfer-bench-cache-") as tmp:
+            cache = EmbeddingCache(Path(tmp), 64 << 20)
+            minilm = [Document(model=MINILM_NAME, text=q) for q in queries]
+            cache.put_many([(key_digest("bench", "query", d), vector) for d in minilm])
+            await cache.lookup([("bench", "query", d) for d in minilm[:8]])
+            lookup = [await timed(cache.lookup([("bench", "query", d)])) for d in minilm]
+            cache.close()
+        return percentile(bm25, 50), percentile(bm25_long, 50), percentile(lookup, 50)
+
+    return asyncio.run(measure())
+
+
+def cache_mix(args, docs: list[str]) -> None:
+    """The embedding cache on and off: a repeated-query mix, texts that never repeat, one
+    query's latency on a hit and on a miss; printed with ratios."""
+    from qdrant_client import models
+
+    pool = docs[: args.mix_pool]
+    mix = zipf_mix(pool, args.mix_queries, args.zipf)
+    fresh = docs[args.mix_pool : args.mix_pool + min(1000, args.mix_queries)]
+    once = docs[-200:]
+    print(f"\nembedding cache: {len(mix)} Document queries drawn (Zipf {args.zipf}) from {len(pool)} texts "
+          f"({len(set(mix))} distinct), {args.clients} clients; {len(fresh)} texts that never repeat; "
+          f"latency over {len(once)} texts, asked once (miss) and again (hit)")
+    results: dict[str, dict[str, float]] = {}
+    for label, env in (("on", {}), ("off", {"VECINFER_EMBEDDING_CACHE_BYTES": "0"})):
+        server = Server(env=env)
+        try:
+            client = server.client(cloud_inference=True)
+            client.create_collection("mix", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
+            points = np.random.default_rng(1).standard_normal((1000, 384)).astype(np.float32)
+            client.upsert("mix", points=[models.PointStruct(id=i, vector=v.tolist()) for i, v in enumerate(points)])
+            latencies_ms(client, [f"warm up {i}" for i in range(8)])
+            row: dict[str, float] = {}
+            with CpuMeter([os.getpid(), server.proc.pid]) as cpu:
+                row["mix"] = query_rate(client, mix, args.clients)
+            row["mix_other_cpu"] = cpu.other_cores
+            hits, misses = cache_lookups(server)
+            row["hit_share"] = hits / max(hits + misses, 1)
+            row["fresh"] = query_rate(client, fresh, args.clients)
+            row["miss_ms"] = percentile(latencies_ms(client, once), 50)
+            row["again_ms"] = percentile(latencies_ms(client, once), 50)
+            results[label] = row
+            client.close()
+        finally:
+            server.stop()
+    bm25, bm25_long, lookup = bm25_versus_lookup(pool)
+    on, off = results["on"], results["off"]
+    print(f"{'measure':<58}{'cache on':>12}{'cache off':>12}{'on / off':>10}")
+    print(f"{'repeated-query mix, docs/s (one text per query)':<58}{on['mix']:>12.1f}{off['mix']:>12.1f}{on['mix'] / off['mix']:>10.2f}"
+          f"   hits {on['hit_share']:.0%}; other CPU {on['mix_other_cpu']:.2f} / {off['mix_other_cpu']:.2f} cores")
+    print(f"{'texts that never repeat, docs/s':<58}{on['fresh']:>12.1f}{off['fresh']:>12.1f}"
+          f"{on['fresh'] / off['fresh']:>10.2f}")
+    print(f"{'one query, first time (miss), p50 ms':<58}{on['miss_ms']:>12.2f}{off['miss_ms']:>12.2f}"
+          f"{on['miss_ms'] / off['miss_ms']:>10.2f}")
+    print(f"{'one query, asked again, p50 ms':<58}{on['again_ms']:>12.2f}{off['again_ms']:>12.2f}"
+          f"{on['again_ms'] / off['again_ms']:>10.2f}")
+    print(f"{'hit vs miss latency (cache on), p50':<58}{on['again_ms'] / on['miss_ms']:>12.2f}")
+    print(f"in this process, median per text: BM25 query (6 words) {bm25:.0f} us, BM25 256-word document "
+          f"{bm25_long:.0f} us, cache hit lookup {lookup:.0f} us (BM25 is not cached)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-request", type=int, default=8, help="documents per upsert request")
+    parser.add_argument("--mix-queries", type=int, default=3000, help="queries in the repeated-query mix")
+    parser.add_argument("--mix-pool", type=int, default=500, help="distinct texts the mix draws from")
+    parser.add_argument("--zipf", type=float, default=1.0, help="Zipf exponent of the mix")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--cache-only", action="store_true", help="only the embedding cache measurements")
+    which.add_argument("--no-cache", action="store_true", help="skip the embedding cache measurements")
     args = parser.parse_args()
+    if args.cache_only:
+        cache_mix(args, text_corpus(max(args.docs, args.mix_pool + 1200)))
+        return
     from qdrant_client import models
 
     settings = Settings.from_env()
@@ -98,6 +248,8 @@ def main() -> None:
     print(f"{f'raw onnxruntime, batches of {batch} in order':<48}{raw:>10.1f}{served / raw:>16.2f}   other CPU {raw_cpu.other_cores:.2f} cores")
     print(f"{f'raw onnxruntime, batches of {batch} sorted by length':<48}{raw_sorted:>10.1f}{served / raw_sorted:>16.2f}"
           f"   other CPU {sorted_cpu.other_cores:.2f} cores")
+    if not args.no_cache:
+        cache_mix(args, text_corpus(max(args.docs, args.mix_pool + 1200)))
 
 
 if __name__ == "__main__":

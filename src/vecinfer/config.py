@@ -83,6 +83,10 @@ class Settings:
     # Inference objects, and their characters in all, that one request may carry.
     max_inference_inputs: int = 10_000
     max_request_text_chars: int = 10_000_000
+    # Persistent embedding cache (inference/cache.py): bytes on disk, 0 turns it off; where it
+    # lives (default: <storage_dir>/embedding-cache, in gateway mode <cache_dir>/embeddings).
+    embedding_cache_bytes: int = 256 << 20
+    embedding_cache_dir: Path | None = None
 
     # Image inputs.
     image_max_bytes: int = 20 << 20

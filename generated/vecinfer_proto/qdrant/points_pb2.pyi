@@ -905,10 +905,12 @@ class QueryBatchPoints(_message.Message):
     def __init__(self, collection_name: _Optional[str] = ..., query_points: _Optional[_Iterable[_Union[QueryPoints, _Mapping]]] = ..., read_consistency: _Optional[_Union[ReadConsistency, _Mapping]] = ..., timeout: _Optional[int] = ...) -> None: ...
 
 class ModelUsage(_message.Message):
-    __slots__ = ("tokens",)
+    __slots__ = ("tokens", "cache_hits")
     TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_HITS_FIELD_NUMBER: _ClassVar[int]
     tokens: int
-    def __init__(self, tokens: _Optional[int] = ...) -> None: ...
+    cache_hits: int
+    def __init__(self, tokens: _Optional[int] = ..., cache_hits: _Optional[int] = ...) -> None: ...
 
 class InferenceUsage(_message.Message):
     __slots__ = ("models",)

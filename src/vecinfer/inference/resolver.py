@@ -1,4 +1,5 @@
-"""Collect -> bound -> de-duplicate -> group per backend -> embed concurrently -> substitute.
+"""Collect -> bound -> de-duplicate -> look up in the embedding cache -> group the rest per
+backend -> embed concurrently (and keep in the cache) -> substitute.
 
 Every inference object of one request is resolved before the request touches storage, so a
 failure anywhere rejects the whole request. The request's size is bounded before any work
@@ -20,8 +21,11 @@ from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.inference import INFERENCE_TYPES, Document, InferenceInput
 from vecinfer.domain.query import Example, Nearest, Prefetch, examples_of
+from vecinfer.domain.results import Usage
 from vecinfer.inference import mrl
-from vecinfer.inference.backend import InferenceContext, Purpose
+from vecinfer.inference.backend import Backend, InferenceContext, Purpose
+from vecinfer.inference.cache import EmbeddingCache, backend_identity, cacheable, open_cache
+from vecinfer.inference.providers.base import ProviderBackend
 from vecinfer.inference.registry import Registry
 
 # A place holding an inference object, and how to put the vector there instead.
@@ -119,21 +123,62 @@ class Resolver:
     def __init__(self, registry: Registry, settings: Settings | None = None) -> None:
         self.registry = registry
         self.settings = settings if settings is not None else Settings.from_env()
+        self.cache: EmbeddingCache | None = open_cache(self.settings)
+        self._identities: dict[int, str] = {}  # per backend (by id), computed once
 
-    async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> dict[str, int]:
-        """Fill every slot; returns tokens used per model."""
+    def _identity(self, backend: Backend) -> str:
+        identity = self._identities.get(id(backend))
+        if identity is None:
+            identity = self._identities[id(backend)] = backend_identity(backend)
+        return identity
+
+    async def _cached(self, cache: EmbeddingCache, unique: dict[tuple, InferenceInput], backends: dict[tuple, Backend],
+                      purpose: Purpose, context: InferenceContext, usage: Usage) -> tuple[dict[tuple, Any], dict[tuple, bytes]]:
+        """(vectors the cache holds, digests of the cacheable inputs it does not hold)."""
+        keys = [key for key, obj in unique.items() if cacheable(backends[key], obj)]
+        if not keys:
+            return {}, {}
+        found = await cache.lookup([(self._identity(backends[k]), purpose, unique[k]) for k in keys])
+        if len(found) != len(keys):  # the cache could not answer: compute all, keep nothing
+            return {}, {}
+        vectors: dict[tuple, Any] = {}
+        missing: dict[tuple, bytes] = {}
+        for key, (digest, vector) in zip(keys, found):
+            if vector is None:
+                missing[key] = digest
+                continue
+            obj, backend = unique[key], backends[key]
+            if isinstance(backend, ProviderBackend):
+                backend.require_key(obj, context)  # a request without a key fails as a miss would
+            vectors[key] = vector
+            model = usage_name(backend, obj)
+            usage.setdefault(model, 0)  # listed, with no tokens spent on it
+            usage.cache_hits[model] = usage.cache_hits.get(model, 0) + 1
+        return vectors, missing
+
+    async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> Usage:
+        """Fill every slot; returns tokens used per model, and inputs per model answered by
+        the embedding cache."""
+        usage = Usage()
         if not slots:
-            return {}
+            return usage
         context = context or InferenceContext()
         check_request_bounds([obj for obj, _ in slots], self.settings)  # validate before any work
         sizes = [mrl.requested_size(obj) for obj, _ in slots]
         unique: dict[tuple, InferenceInput] = {}
         for obj, _ in slots:
             unique.setdefault(obj.key(), obj)
+        backend_of = {key: self.registry.get(obj.model) for key, obj in unique.items()}
+        vectors: dict[tuple, Any] = {}
+        missing: dict[tuple, bytes] = {}
+        cache = self.cache
+        if cache is not None:
+            vectors, missing = await self._cached(cache, unique, backend_of, purpose, context, usage)
         groups: dict[int, list[tuple]] = defaultdict(list)
         backends = {}
-        for key, obj in unique.items():
-            backend = self.registry.get(obj.model)
+        for key, backend in backend_of.items():
+            if key in vectors:
+                continue
             backends[id(backend)] = backend
             groups[id(backend)].append(key)
 
@@ -149,17 +194,32 @@ class Resolver:
             metrics.INFERENCE_SECONDS.labels(label).observe(time.perf_counter() - started)
             metrics.INFERENCE_CALLS.labels(label, "ok").inc()
             metrics.INFERENCE_INPUTS.labels(label).inc(len(keys))
-            usage = result.tokens_by_model or {backend.info.name: result.tokens}
-            for model, tokens in usage.items():
+            used = result.tokens_by_model or {backend.info.name: result.tokens}
+            for model, tokens in used.items():
                 metrics.INFERENCE_TOKENS.labels(model, label).inc(tokens)
-            return dict(zip(keys, result.vectors)), usage
+            if cache is not None:
+                # Kept even if another backend of the request fails: the work is done.
+                cache.store([(missing[k], v) for k, v in zip(keys, result.vectors) if k in missing])
+            return dict(zip(keys, result.vectors)), used
 
-        vectors: dict[tuple, Any] = {}
-        usage: dict[str, int] = defaultdict(int)
         for computed, used in await _all_or_nothing([run(b) for b in groups]):
             vectors.update(computed)
             for model, tokens in used.items():
-                usage[model] += tokens
+                usage[model] = usage.get(model, 0) + tokens
         for (obj, put), size in zip(slots, sizes):
             put(mrl.derive(vectors[obj.key()], size, obj.model))
-        return dict(usage)
+        return usage
+
+    async def close(self) -> None:
+        """Queued cache writes finish (off the event loop) and the cache file closes."""
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.close)
+
+
+def usage_name(backend: Backend, obj: InferenceInput) -> str:
+    """The model name usage reports: a local model's own name, or for a provider the name its
+    backend reports tokens under (`openai/<model>`)."""
+    name = backend.info.name
+    if name.endswith("/*"):
+        return name[:-1] + obj.model.split("/", 1)[1]
+    return name

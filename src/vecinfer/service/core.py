@@ -62,6 +62,7 @@ class ModelService:
         return ""
 
     async def close(self) -> None:
+        await self.resolver.close()
         await self.http.close()
 
 

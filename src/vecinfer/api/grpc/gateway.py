@@ -23,6 +23,7 @@ from vecinfer.api.grpc.errors import abort_with
 from vecinfer.domain.errors import VecinferError
 from vecinfer.domain.inference import InferenceInput
 from vecinfer.domain.points import SparseVector
+from vecinfer.domain.results import cache_hits
 from vecinfer.service.gateway import GatewayService
 from vecinfer_proto.qdrant import collections_service_pb2, points_service_pb2, qdrant_pb2
 from vecinfer_proto.qdrant import points_pb2 as pb
@@ -119,8 +120,10 @@ def _merge_usage(response: bytes, response_type: type[Message], usage: dict[str,
     message = response_type.FromString(response)
     if "usage" not in message.DESCRIPTOR.fields_by_name:
         return response
+    hits = cache_hits(usage)
     for model, tokens in usage.items():
         message.usage.inference.models[model].tokens += tokens
+        message.usage.inference.models[model].cache_hits += hits.get(model, 0)
     return message.SerializeToString()
 
 

@@ -7,11 +7,15 @@ from typing import Any
 from vecinfer.api.grpc.convert.values import fill_map, point_id_to
 from vecinfer.api.grpc.convert.vectors import vectors_to
 from vecinfer.domain.query import Record, ScoredPoint
+from vecinfer.domain.results import cache_hits
 
 
 def fill_usage(usage: dict[str, int], response: Any) -> None:
+    hits = cache_hits(usage)
     for model, tokens in usage.items():
         response.usage.inference.models[model].tokens = tokens
+        if model in hits:
+            response.usage.inference.models[model].cache_hits = hits[model]
 
 
 def fill_scored(scored: list[ScoredPoint], out: Any) -> None:

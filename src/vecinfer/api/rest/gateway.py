@@ -20,6 +20,7 @@ from vecinfer.api.rest.errors import error_middleware
 from vecinfer.api.rest.json_input import Node
 from vecinfer.domain.inference import InferenceInput
 from vecinfer.domain.points import SparseVector
+from vecinfer.domain.results import cache_hits
 from vecinfer.service.context import RequestContext, credentials_from
 from vecinfer.service.gateway import GatewayService
 
@@ -88,8 +89,12 @@ def _merged(body: bytes, usage: dict[str, int]) -> bytes:
     if not isinstance(answer, dict):
         return body
     models = answer.setdefault("usage", {}).setdefault("inference", {}).setdefault("models", {})
+    hits = cache_hits(usage)
     for model, tokens in usage.items():
-        models.setdefault(model, {"tokens": 0})["tokens"] += tokens
+        entry = models.setdefault(model, {"tokens": 0})
+        entry["tokens"] += tokens
+        if model in hits:
+            entry["cache_hits"] = entry.get("cache_hits", 0) + hits[model]
     return json.dumps(answer, separators=(",", ":")).encode()
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from vecinfer.api.rest.convert.vectors import vectors_out
 from vecinfer.domain.query import Record, ScoredPoint
-from vecinfer.domain.results import Answer, UpdateResult
+from vecinfer.domain.results import Answer, UpdateResult, cache_hits
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -26,7 +26,9 @@ def _finite(score: float) -> float:
 def envelope(answer: Answer[Any], result: Any) -> web.Response:
     body: dict[str, Any] = {"result": result, "status": "ok", "time": answer.seconds}
     if answer.usage:
-        body["usage"] = {"inference": {"models": {m: {"tokens": t} for m, t in answer.usage.items()}}}
+        hits = cache_hits(answer.usage)
+        body["usage"] = {"inference": {"models": {
+            m: {"tokens": t, "cache_hits": hits[m]} if m in hits else {"tokens": t} for m, t in answer.usage.items()}}}
     return web.Response(text=json.dumps(body, separators=(",", ":")), content_type="application/json")
 
 

@@ -94,6 +94,10 @@ class ProviderBackend:
             )
         return key
 
+    def require_key(self, obj: InferenceInput, context: InferenceContext) -> None:
+        """Fails as a call would without a key: a vector from the embedding cache needs one too."""
+        self._api_key(obj, context)
+
     def _check(self, obj: InferenceInput) -> str:
         if isinstance(obj, Image):
             if not self.adapter.takes_images:
