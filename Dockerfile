@@ -21,7 +21,8 @@ ENV VECINFER_HOST=0.0.0.0 \
     VECINFER_GRPC_PORT=6334 \
     VECINFER_HTTP_PORT=6333 \
     VECINFER_STORAGE_DIR=/data \
-    VECINFER_SNAPSHOTS_DIR=/data/snapshots
+    VECINFER_SNAPSHOTS_DIR=/data/snapshots \
+    VECINFER_EMBEDDING_CACHE_DIR=/data/embedding-cache
 VOLUME ["/data"]
 EXPOSE 6334 6333
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:6333/readyz', timeout=3)"

@@ -23,6 +23,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Benchmarks measure the models unless they ask for the embedding cache (repeated texts would hit it).
+_MEASURE_THE_MODEL = {"VECINFER_EMBEDDING_CACHE_BYTES": "0"}
+
+
 class Server:
     """`vecinfer serve` in a subprocess on free loopback ports, with a temporary storage dir."""
 
@@ -32,7 +36,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vecinfer.cli", "serve", "--grpc-port", str(self.grpc_port),
              "--http-port", str(self.http_port), "--storage-dir", self.tmp.name],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**_MEASURE_THE_MODEL, **os.environ, **(env or {})},
         )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:

@@ -51,7 +51,8 @@ class Node:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vecinfer.cli", "serve", "--host", "127.0.0.1", "--grpc-port", str(self.grpc_port),
              "--http-port", str(self.http_port), "--storage-dir", str(tmp / f"{name}-storage")],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=ROOT)
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env={"VECINFER_EMBEDDING_CACHE_BYTES": "0", **os.environ, **(env or {})})  # measure the model, not the cache
 
     @property
     def grpc_address(self) -> str:

@@ -150,7 +150,7 @@ def cache_mix(args, docs: list[str]) -> None:
           f"({len(set(mix))} distinct), {args.clients} clients; {len(fresh)} texts that never repeat; "
           f"latency over {len(once)} texts, asked once (miss) and again (hit)")
     results: dict[str, dict[str, float]] = {}
-    for label, env in (("on", {}), ("off", {"VECINFER_EMBEDDING_CACHE_BYTES": "0"})):
+    for label, env in (("on", {"VECINFER_EMBEDDING_CACHE_BYTES": str(256 << 20)}), ("off", {"VECINFER_EMBEDDING_CACHE_BYTES": "0"})):
         server = Server(env=env)
         try:
             client = server.client(cloud_inference=True)
