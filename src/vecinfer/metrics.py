@@ -55,6 +55,13 @@ DROPPED_INPUTS = Counter(
     "Queued inputs never run because their request was cancelled, timed out or failed", ["batcher"],
     registry=REGISTRY,
 )
+WAL_RECORDS = Counter(
+    "vecinfer_wal_records", "Write-ahead log records appended (one per write request)", registry=REGISTRY,
+)
+WAL_SYNCS = Counter(
+    "vecinfer_wal_syncs", "fsyncs of write-ahead logs: fewer than records when concurrent writers share one",
+    registry=REGISTRY,
+)
 
 
 class StateCollector(Collector):

@@ -51,7 +51,7 @@ from vecinfer.storage.multidense import is_multivector
 from vecinfer.storage.segment import Segment
 from vecinfer.storage.segments import SegmentSet
 from vecinfer.storage.text_match import matcher_for
-from vecinfer.storage.wal import CorruptLog, WriteAheadLog, storage_error
+from vecinfer.storage.wal import CorruptLog, LogClosed, WriteAheadLog, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ class Collection:
                 # applies whole or not at all, so the same 404 comes before anything is written.
                 raise NotFound(f"Not found: No point with id {missing} found")
             seq = self.seq + 1
-            self.wal.append(records.encode(seq, prepared))
+            position = self.wal.append(records.encode(seq, prepared))
             for operation in prepared:
                 self._apply(operation)
             self.seq = seq
@@ -305,6 +305,12 @@ class Collection:
                 self._checkpoint_quietly()
             # A new sealed segment needs a graph; deletes in sealed ones may call for a vacuum.
             wake_optimizer = bool(self.segments.sealed)
+        # Acknowledged once on disk; concurrent writers share one fsync. Readers may see the
+        # write a moment before it is durable, as Qdrant's do.
+        try:
+            self.wal.sync(position)
+        except LogClosed:
+            raise collection_not_found(self.name) from None  # deleted while this write waited
         if wake_optimizer:
             self.on_change(self)
         return seq

@@ -1,9 +1,12 @@
 """Write-ahead log: each record is [length u32][crc32 u32][body]; the body's encoding is the
 caller's (storage/format/operations.py: a protobuf WalRecord).
 
-A write is acknowledged only after its record is fsync'ed, so it survives `kill -9`. An append
+A write is acknowledged only after its record is fsync'ed, so it survives `kill -9`. Writers
+append under their collection's lock and wait for the fsync outside it: one fsync covers every
+record appended before it started (group commit), so concurrent writers share it. An append
 that fails (a full disk) is cut back to the last good record before the error is reported, so
-later records never land behind a torn one. On replay, a torn last record (a crash mid-append)
+later records never land behind a torn one. A failed fsync is not retried (the kernel may have
+dropped the pages): the log refuses everything from then on and the server must restart. On replay, a torn last record (a crash mid-append)
 is moved to `quarantine/` and cut off; a bad record with good data after it is damage, and
 replay stops with `CorruptLog` instead of dropping what follows.
 """
@@ -14,12 +17,14 @@ import errno
 import logging
 import os
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from vecinfer import metrics
 from vecinfer.domain.errors import InsufficientStorage, Unavailable
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,10 @@ T = TypeVar("T")
 def frame(body: bytes) -> bytes:
     """One record as it lies in the file: length, checksum, body."""
     return _HEADER.pack(len(body), zlib.crc32(body)) + body
+
+
+class LogClosed(Exception):
+    """The log was closed (its collection deleted) before a write waiting on it was synced."""
 
 
 class CorruptLog(Exception):
@@ -57,8 +66,19 @@ class WriteAheadLog:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._end = os.fstat(self._fd).st_size
         self._torn = False  # a failed append could not be cut back yet
+        # Positions count every byte ever appended (a reset does not lower them), so a writer's
+        # position stays comparable across checkpoints.
+        self._appended = 0
+        self._synced = 0
+        self._syncing = False
+        self._sync_failure: OSError | None = None
+        self._sync_done = threading.Condition()
 
-    def append(self, body: bytes) -> None:
+    def append(self, body: bytes) -> int:
+        """Write one record (the caller holds its collection's lock); returns the position to
+        pass to `sync`. Nothing is acknowledged yet."""
+        if self._sync_failure is not None:
+            raise self._failed()
         if self._torn and not self._cut_back():
             raise Unavailable(f"Storage error: {self.path} holds a torn record that cannot be removed; "
                               "writes are refused until the disk recovers")
@@ -67,11 +87,65 @@ class WriteAheadLog:
             written = 0
             while written < len(data):
                 written += os.write(self._fd, data[written:])
-            os.fsync(self._fd)
         except OSError as exc:
             self._cut_back()
             raise storage_error(exc, "appending to the write-ahead log") from None
         self._end += len(data)
+        self._appended += len(data)
+        metrics.WAL_RECORDS.inc()
+        return self._appended
+
+    def sync(self, position: int) -> None:
+        """Return once everything up to `position` is on disk: one waiting writer fsyncs for
+        all that were appended before it started; the others wait for it."""
+        with self._sync_done:
+            while True:
+                if self._synced >= position:
+                    return
+                if self._sync_failure is not None:
+                    raise self._failed()
+                if self._fd < 0:
+                    raise LogClosed(self.path)
+                if not self._syncing:
+                    self._syncing = True
+                    break
+                self._sync_done.wait()
+        target = self._appended  # every record whose write finished before the fsync starts
+        failure: OSError | None = None
+        closed = False
+        try:
+            fd = self._fd
+            if fd < 0:
+                closed = True
+            else:
+                os.fsync(fd)
+                metrics.WAL_SYNCS.inc()
+        except OSError as exc:
+            if self._fd < 0:  # closed under us: the collection was deleted
+                closed = True
+            else:
+                failure = exc
+                log.error("fsync of %s failed (%s): the log refuses writes until the server restarts", self.path, exc)
+        with self._sync_done:
+            self._syncing = False
+            if failure is None and not closed:
+                self._synced = max(self._synced, target)
+            elif failure is not None:
+                self._sync_failure = failure
+            self._sync_done.notify_all()
+        if closed:
+            raise LogClosed(self.path)
+        if failure is not None:
+            raise self._failed()
+
+    def _failed(self) -> Exception:
+        assert self._sync_failure is not None
+        return storage_error(self._sync_failure, "syncing the write-ahead log (restart the server to reload "
+                                                 "what is on disk)")
+
+    def failed(self) -> bool:
+        """A sync failed: what this process holds in memory may be ahead of the disk."""
+        return self._sync_failure is not None
 
     def _cut_back(self) -> bool:
         """Remove whatever part of a failed append reached the file."""
@@ -128,8 +202,11 @@ class WriteAheadLog:
         self._truncate(offset)
 
     def reset(self) -> None:
-        """Empty the log once a checkpoint holds everything in it."""
+        """Empty the log once a checkpoint holds everything in it (so all of it is durable)."""
         self._truncate(0)
+        with self._sync_done:
+            self._synced = max(self._synced, self._appended)
+            self._sync_done.notify_all()
 
     def _truncate(self, size: int) -> None:
         os.ftruncate(self._fd, size)
