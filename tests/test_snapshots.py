@@ -522,3 +522,17 @@ def test_a_gateway_passes_snapshots_to_its_upstream(tmp_path):
                 assert client.list_snapshots(name) == []
             finally:
                 client.close()
+
+
+def test_half_written_archives_and_uploads_are_removed_at_startup(server_factory, tmp_path):
+    snapshots = tmp_path / "snapshots"
+    (snapshots / "docs").mkdir(parents=True)
+    (snapshots / ".incoming").mkdir()
+    leftovers = [snapshots / ".vecinfer-partial-abc", snapshots / "docs" / ".vecinfer-partial-def",
+                 snapshots / ".incoming" / "upload-1"]
+    kept = snapshots / "docs" / "docs-1-2026-01-01-00-00-00.snapshot"
+    for path in [*leftovers, kept]:
+        path.write_bytes(b"half")
+    server_factory(env={"VECINFER_SNAPSHOTS_DIR": str(snapshots)}).start()
+    assert not any(path.exists() for path in leftovers)
+    assert kept.read_bytes() == b"half", "finished archives are never touched"

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import stat
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -143,6 +144,16 @@ def _publish(partial: Path, final: Path) -> SnapshotDescription:
     os.replace(partial, final)
     _sync_dir(final.parent)
     return _describe(final)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Archives and uploads that a stopped server left half-written (never listed, never
+    complete): removed at startup so they do not pile up."""
+    if not root.is_dir():
+        return
+    shutil.rmtree(root / INCOMING_DIR, ignore_errors=True)
+    for partial in [*root.glob(f"{PARTIAL_PREFIX}*"), *root.glob(f"*/{PARTIAL_PREFIX}*")]:
+        partial.unlink(missing_ok=True)
 
 
 def _remove(path: Path) -> None:
@@ -316,6 +327,7 @@ class SnapshotOperations:
         # One name chosen at a time per folder: two snapshots in one second must not share one.
         self._naming: dict[Path, asyncio.Lock] = {}
         self._running: set[asyncio.Task[object]] = set()
+        _remove_leftovers(self.root)
 
     # ------------------------------------------------------------------ running
 
