@@ -536,3 +536,51 @@ def test_half_written_archives_and_uploads_are_removed_at_startup(server_factory
     server_factory(env={"VECINFER_SNAPSHOTS_DIR": str(snapshots)}).start()
     assert not any(path.exists() for path in leftovers)
     assert kept.read_bytes() == b"half", "finished archives are never touched"
+
+
+def test_a_full_snapshot_recovers_a_whole_storage_at_startup(rest, primary, server_factory, tmp_path):
+    for name in ("whole-a", "whole-b"):
+        if rest.collection_exists(name):
+            rest.delete_collection(name)
+        _make_collection(rest, name, ids=range(1, 8) if name == "whole-a" else range(20, 23))
+    rest.update_collection_aliases(change_aliases_operations=[models.CreateAliasOperation(
+        create_alias=models.CreateAlias(collection_name="whole-b", alias_name="whole-alias"))])
+    expected = {name: _contents(rest, name) for name in ("whole-a", "whole-b")}
+    snapshot = rest.create_full_snapshot()
+    archive = primary.snapshots_dir / snapshot.name
+    rest.upsert("whole-a", points=_points([99]))  # after the snapshot: not in it
+
+    fresh = server_factory(env={"VECINFER_STORAGE_SNAPSHOT": str(archive)}).start()
+    client = make_client(fresh, prefer_grpc=True)
+    for name, contents in expected.items():
+        assert _contents(client, name) == contents
+    assert _contents(client, "whole-alias") == expected["whole-b"]
+    assert "recovered" in fresh.log()
+    fresh.stop()
+
+    # A storage that already holds one of its collections: refused unless forced.
+    clash = server_factory(storage_dir=fresh.storage_dir, env={"VECINFER_STORAGE_SNAPSHOT": str(archive)})
+    with pytest.raises(RuntimeError):
+        clash.start(timeout=60)
+    assert "already exists" in clash.log() and "--force-snapshot" in clash.log()
+    forced = server_factory(storage_dir=fresh.storage_dir, env={"VECINFER_STORAGE_SNAPSHOT": str(archive),
+                                                                "VECINFER_FORCE_SNAPSHOT": "true"}).start()
+    forced_client = make_client(forced, prefer_grpc=False)
+    assert _contents(forced_client, "whole-a") == expected["whole-a"]
+    forced.stop()
+
+    # A changed archive stops the start with the reason, and the storage is as it was.
+    damaged = tmp_path / "damaged.snapshot"
+    data = bytearray(archive.read_bytes())
+    with tarfile.open(archive) as tar:
+        last = [m for m in tar.getmembers() if m.isreg() and m.size][-1]
+    data[last.offset_data] ^= 0xFF  # one byte of the last member's content
+    damaged.write_bytes(bytes(data))
+    before = sorted(str(p.relative_to(fresh.storage_dir)) for p in (fresh.storage_dir / "collections").rglob("*"))
+    broken = server_factory(storage_dir=fresh.storage_dir, env={"VECINFER_STORAGE_SNAPSHOT": str(damaged),
+                                                                "VECINFER_FORCE_SNAPSHOT": "true"})
+    with pytest.raises(RuntimeError):
+        broken.start(timeout=60)
+    assert "Snapshot refused" in broken.log()
+    after = sorted(str(p.relative_to(fresh.storage_dir)) for p in (fresh.storage_dir / "collections").rglob("*"))
+    assert after == before

@@ -19,7 +19,8 @@ from vecinfer.config import Settings
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         host=args.host, grpc_port=args.grpc_port, http_port=args.http_port, storage_dir=args.storage_dir,
-        snapshots_dir=args.snapshots_dir, models_dir=args.models_dir, api_key=args.api_key,
+        snapshots_dir=args.snapshots_dir, storage_snapshot=args.storage_snapshot,
+        force_snapshot=args.force_snapshot or None, models_dir=args.models_dir, api_key=args.api_key,
         read_only_api_key=args.read_only_api_key,
         tls_cert=args.tls_cert, tls_key=args.tls_key, tls_ca=args.tls_ca,
         upstream=args.upstream, upstream_http=args.upstream_http, upstream_tls=args.upstream_tls or None,
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--storage-dir", type=Path, help="where collections live (VECINFER_STORAGE_DIR, default ./storage)")
     serve.add_argument("--snapshots-dir", type=Path,
                        help="where snapshot archives are written (VECINFER_SNAPSHOTS_DIR, default ./snapshots)")
+    serve.add_argument("--storage-snapshot", type=Path,
+                       help="at startup, recover every collection of this full snapshot (VECINFER_STORAGE_SNAPSHOT)")
+    serve.add_argument("--force-snapshot", action="store_true", default=None,
+                       help="with --storage-snapshot, replace collections of the same name (VECINFER_FORCE_SNAPSHOT)")
     serve.add_argument("--models-dir", type=Path, help="folder of extra ONNX models (VECINFER_MODELS_DIR)")
     serve.add_argument("--api-key", help="key every request must carry (VECINFER_API_KEY)")
     serve.add_argument("--read-only-api-key", help="key that may only read (VECINFER_READ_ONLY_API_KEY)")
@@ -61,11 +66,12 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("faiss.loader").setLevel(logging.WARNING)
         from vecinfer.api.server import StartupFailed
         from vecinfer.api.server import serve as run_server
+        from vecinfer.domain.errors import VecinferError
         from vecinfer.storage.catalog import StorageInUse
 
         try:
             asyncio.run(run_server(settings))
-        except (StorageInUse, StartupFailed) as exc:
+        except (StorageInUse, StartupFailed, VecinferError) as exc:
             logging.getLogger("vecinfer").error("vecinfer cannot start: %s", exc)
             raise SystemExit(2) from None
     elif args.command == "models":

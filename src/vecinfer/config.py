@@ -104,6 +104,10 @@ class Settings:
     snapshot_fetch_timeout_seconds: float = 3600.0
     snapshot_max_redirects: int = 3
     snapshot_allow_private_networks: bool = False
+    # At startup, recover every collection (and alias) of this full snapshot first; a collection
+    # of the same name is replaced only with `force_snapshot`.
+    storage_snapshot: Path | None = None
+    force_snapshot: bool = False
 
     # External embedding providers (model prefixes openai/, cohere/, jinaai/, openrouter/).
     openai_base_url: str = "https://api.openai.com/v1"

@@ -72,6 +72,10 @@ class Service(ModelService):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.catalog = Catalog(settings.storage_dir, settings.wal_checkpoint_bytes, settings.search_threads)
+        if settings.storage_snapshot is not None:
+            recovered = self.catalog.recover_all(settings.storage_snapshot, settings.force_snapshot)
+            log.info("recovered %d collections from %s: %s", len(recovered), settings.storage_snapshot,
+                     ", ".join(recovered))
         self.collections = CollectionOperations(self.catalog, self.limits)
         self.points = PointOperations(self.catalog, self.resolver, self.limits)
         self.snapshots = SnapshotOperations(self.catalog, self.http, settings)

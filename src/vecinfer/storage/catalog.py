@@ -256,6 +256,52 @@ class Catalog:
         if trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
 
+    def recover_all(self, source: Path, force: bool = False) -> list[str]:
+        """Put every collection of a full snapshot in place, and its aliases (at startup, as
+        Qdrant's --storage-snapshot). A collection of the same name is replaced only with
+        `force`; the archive is checked whole, and every collection in it loaded, before
+        anything changes. Returns the names recovered."""
+        staging = self._staging()
+        trash: list[Path] = []
+        try:
+            manifest = archive.read(source, staging, "full")
+            folders = manifest.get("collections")
+            if not isinstance(folders, dict) or not all(isinstance(v, str) for v in folders.values()):
+                raise archive.ArchiveRefused("its manifest lacks the `collections` table")
+            for name, folder in folders.items():
+                self._check_new_name(name)
+                if folder != _encode(name):
+                    raise archive.ArchiveRefused(f"collection {clip(name)!r} is in folder {clip(folder)!r}")
+                if not force and (name in self._collections or name in self.quarantined):
+                    raise AlreadyExists(f"Wrong input: Collection `{name}` already exists: recover with "
+                                        "--force-snapshot to replace it")
+                try:
+                    Collection.open(name, staging / archive.COLLECTIONS_ROOT / folder, self._checkpoint_bytes).close()
+                except Exception as exc:
+                    raise archive.ArchiveRefused(f"collection {clip(name)!r} in it does not load "
+                                                 f"({type(exc).__name__}: {clip(str(exc))})") from None
+            aliases: dict[str, str] = {}
+            if (staging / ALIASES_FILE).exists():
+                aliases = json.loads((staging / ALIASES_FILE).read_text())
+                if not isinstance(aliases, dict) or not all(isinstance(v, str) and v in folders
+                                                            for v in aliases.values()):
+                    raise archive.ArchiveRefused(f"its {ALIASES_FILE} does not name its own collections")
+            for name, folder in folders.items():
+                old = self._put_in_place(name, staging / archive.COLLECTIONS_ROOT / folder)
+                if old is not None:
+                    trash.append(old)
+            with self._lock:
+                self._save_aliases({**self._aliases, **aliases})
+        except OSError as exc:
+            raise storage_error(exc, "recovering the snapshot") from None
+        except ValueError as exc:  # aliases.json that is not JSON
+            raise archive.ArchiveRefused(f"its {ALIASES_FILE} does not load ({exc})") from None
+        finally:
+            archive.remove(staging)
+        for path in trash:
+            shutil.rmtree(path, ignore_errors=True)
+        return sorted(folders)
+
     def _put_in_place(self, name: str, folder: Path) -> Path | None:
         """Swap `folder` in as collection `name`; returns where the old folder went, if any."""
         with self._lock:
