@@ -123,3 +123,23 @@ def test_errors_name_the_problem_and_store_nothing(cloud_client, texts, clip_mod
     err = rpc_error(lambda: cloud_client.query_points(texts, query=models.Document(text="q", model="acme/unknown")))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert cloud_client.count(texts).count == before
+
+
+def test_a_lone_query_does_not_wait_for_companions(server_factory):
+    # With a worker idle, a batch does not wait to be topped up: an arrival would run at once
+    # beside it anyway. A 3 s wait setting makes the difference plain (inference takes ~20 ms).
+    import time
+
+    from conftest import make_client
+
+    server = server_factory(env={"VECINFER_INFERENCE_MAX_WAIT_MS": "3000", "VECINFER_INFERENCE_WORKERS": "2"}).start()
+    client = make_client(server, prefer_grpc=True, cloud_inference=True)
+    client.create_collection("lone", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
+    client.upsert("lone", points=[models.PointStruct(id=1, vector=[1.0] * 384)])
+    elapsed = []
+    for i in range(3):
+        started = time.monotonic()
+        client.query_points("lone", query=models.Document(text=f"a lone query {i}", model=MINILM), limit=1)
+        elapsed.append(time.monotonic() - started)
+    assert min(elapsed) < 1.5, f"a lone query waited for companions: {elapsed}"
+    client.close()

@@ -189,9 +189,11 @@ class MicroBatcher:
                 break
             if not self._ring:  # (if only held-back requests are left, the next round takes them)
                 await self._sleep()
-        # Top up for a moment, unless the batch is full or requests wait that it cannot take.
+        # Top up for a moment, unless the batch is full, requests wait that it cannot take, or
+        # another worker is idle: then an arrival would run at once beside this batch, and the
+        # wait would only delay this one (a lone query waited the whole max_wait for nothing).
         deadline = loop.time() + self._max_wait
-        while room > 0 and (budget is None or budget > 0) and not self._ring:
+        while room > 0 and (budget is None or budget > 0) and not self._ring and not self._idle:
             timeout = deadline - loop.time()
             if timeout <= 0:
                 break
