@@ -20,6 +20,15 @@ class GrowableArray:
         self._data[self.size] = value
         self.size += 1
 
+    def extend(self, values: np.ndarray) -> None:
+        needed = self.size + len(values)
+        if needed > len(self._data):
+            grown = np.full(max(needed, len(self._data) * 2), self._fill, dtype=self._data.dtype)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : needed] = values
+        self.size = needed
+
     def __getitem__(self, index: int) -> np.generic:
         return self.view()[index]
 
