@@ -250,7 +250,166 @@ def main() -> None:
           f"   other CPU {sorted_cpu.other_cores:.2f} cores")
     if not args.no_cache:
         cache_mix(args, text_corpus(max(args.docs, args.mix_pool + 1200)))
+    int8_versus_fp32(docs[:1000])
+
+
+# ---------------------------------------------------------------- MiniLM int8 against fp32
+
+import dataclasses  # noqa: E402
+
+from vecinfer.inference.onnx import quantize  # noqa: E402
+from vecinfer.inference.onnx.quantize import DEFAULT_SETTINGS as DEFAULT_INT8  # noqa: E402
+from vecinfer.inference.onnx.quantize import Int8Settings  # noqa: E402
+
+
+def _int8_sweep_settings() -> list[tuple[str, Int8Settings]]:
+    return [
+        ("plain graph, per-tensor weights (quantize_dynamic defaults)",
+         Int8Settings(per_channel=False, fused=False, per_token=False, outlier_sites=())),
+        ("plain graph, per-channel weights", Int8Settings(fused=False, per_token=False, outlier_sites=())),
+        ("plain graph, per-channel, reduce_range", Int8Settings(reduce_range=True, fused=False, per_token=False, outlier_sites=())),
+        ("fused graph, per-channel", Int8Settings(per_token=False, outlier_sites=())),
+        ("fused, per-channel, per-token activations", Int8Settings(outlier_sites=())),
+        ("fused, per-channel, per-token, fp32 outliers at qkv", Int8Settings(outlier_sites=("qkv",))),
+        ("fused, per-channel, per-token, fp32 outliers at qkv+ffn1", Int8Settings(outlier_sites=("qkv", "ffn1"))),
+        ("served: fused, per-channel, per-token, fp32 outliers everywhere", DEFAULT_INT8),
+    ]
+
+
+def _embed_all(manifest, texts: list[str]) -> np.ndarray:
+    from vecinfer.inference.onnx.text_encoder import TextEncoder
+
+    encoder = TextEncoder(manifest, threads=os.cpu_count() or 1)
+    return np.concatenate([encoder.encode(texts[i:i + 512])[0] for i in range(0, len(texts), 512)])
+
+
+def int8_quality(manifest, docs: list[str], docs_fp32: np.ndarray, corpus: int) -> tuple[float, float, float]:
+    """(cosine to fp32 mean, min, top-10 agreement) over `docs` and the benchmark set (data.py:
+    `corpus` short passages and 200 queries; exact top-10 by dot product, both sides embedded by
+    the same model)."""
+    from data import minilm_embeddings
+
+    corpus_fp32, queries_fp32, corpus_texts, query_texts = minilm_embeddings(corpus)
+    vectors = _embed_all(manifest, docs + corpus_texts + query_texts)
+    cosines = (vectors * np.concatenate([docs_fp32, corpus_fp32, queries_fp32])).sum(axis=1)
+    corpus_int8, queries_int8 = vectors[len(docs):len(docs) + corpus], vectors[len(docs) + corpus:]
+    want = np.argsort(-(queries_fp32 @ corpus_fp32.T), axis=1)[:, :10]
+    got = np.argsort(-(queries_int8 @ corpus_int8.T), axis=1)[:, :10]
+    agreement = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(want, got)]))
+    return float(cosines.mean()), float(cosines.min()), agreement
+
+
+def int8_speed(fp32, int8, docs: list[str], batch: int, rounds: int) -> tuple[float, float, float, float]:
+    """(fp32 docs/s, int8 docs/s, median per-round ratio, other processes' CPU) with raw
+    onnxruntime, rounds alternating so that both see the same neighbours."""
+    fp32_rates, int8_rates = [], []
+    with CpuMeter([os.getpid()]) as cpu:
+        for _ in range(rounds):
+            fp32_rates.append(raw_onnxruntime(fp32, docs, batch, sort_by_length=True))
+            int8_rates.append(raw_onnxruntime(int8, docs, batch, sort_by_length=True))
+    ratio = float(np.median(np.array(int8_rates) / np.array(fp32_rates)))
+    return float(np.median(fp32_rates)), float(np.median(int8_rates)), ratio, cpu.other_cores
+
+
+def int8_encoder_speed(fp32, int8, docs: list[str], batch: int, rounds: int) -> tuple[float, float, float]:
+    """(fp32 docs/s, int8 docs/s, median per-round ratio) through vecinfer's TextEncoder on one
+    thread (what a server worker runs): batches of `batch` in arrival order, each run in
+    padded runs of similar length (batcher.length_groups)."""
+    from vecinfer.inference.onnx.text_encoder import TextEncoder
+
+    encoders = (TextEncoder(fp32, threads=1), TextEncoder(int8, threads=1))
+    rates: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for encoder, out in zip(encoders, rates):
+            started = time.perf_counter()
+            for i in range(0, len(docs), batch):
+                encoder.encode(docs[i:i + batch])
+            out.append(len(docs) / (time.perf_counter() - started))
+    ratio = float(np.median(np.array(rates[1]) / np.array(rates[0])))
+    return float(np.median(rates[0])), float(np.median(rates[1])), ratio
+
+
+def int8_served(docs: list[str], clients: int = 8, per_request: int = 8) -> tuple[float, float]:
+    """Documents/s through gRPC upserts into one server, fp32 model then int8 model."""
+    from qdrant_client import models
+
+    from vecinfer.inference.onnx.catalogue import MINILM_INT8_NAME
+
+    server = Server()
+    rates = []
+    try:
+        client = server.client(cloud_inference=True)
+        for name in (MINILM_NAME, MINILM_INT8_NAME):
+            collection = name.rsplit("/", 1)[-1]
+            client.create_collection(collection, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
+            requests = [docs[i:i + per_request] for i in range(0, len(docs), per_request)]
+
+            def send(index: int, name: str = name, collection: str = collection, requests: list = requests) -> None:
+                client.upsert(collection, points=[
+                    models.PointStruct(id=index * per_request + j, vector=models.Document(text=t, model=name))
+                    for j, t in enumerate(requests[index])])
+
+            send(0)  # warm
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(send, range(len(requests))))
+            rates.append(len(docs) / (time.perf_counter() - started))
+    finally:
+        server.stop()
+    return rates[0], rates[1]
+
+
+def int8_versus_fp32(docs: list[str], corpus: int = 10_000, rounds: int = 3, sweep: bool = False) -> None:
+    """sentence-transformers/all-minilm-l6-v2-int8 against fp32 in this process: raw onnxruntime
+    docs/s (same tokenising, pooling and batches), the same through the server, cosine to fp32,
+    top-10 agreement on the benchmark set; with `sweep`, the same for other quantization settings."""
+    from vecinfer.inference.onnx.catalogue import builtin_minilm_int8
+
+    settings = Settings.from_env()
+    batch = settings.inference_max_batch
+    fp32 = builtin_minilm(settings.cache_dir)
+    int8 = builtin_minilm_int8(settings.cache_dir)
+    docs_fp32 = _embed_all(fp32, docs)
+    print(f"\nMiniLM int8 ({DEFAULT_INT8.describe()}) against fp32: raw onnxruntime, {os.cpu_count()} threads, "
+          f"batches of {batch} sorted by length, {len(docs)} passages, {rounds} alternating rounds; top-10 agreement "
+          f"on the benchmark set ({corpus} short passages, 200 queries, exact search)")
+    fp32_rate, int8_rate, ratio, other = int8_speed(fp32, int8, docs, batch, rounds)
+    with CpuMeter([os.getpid()]) as encoder_cpu:
+        encoder_fp32, encoder_int8, encoder_ratio = int8_encoder_speed(fp32, int8, docs, batch, rounds)
+    mean, worst, agreement = int8_quality(int8, docs, docs_fp32, corpus)
+    served_fp32, served_int8 = int8_served(docs)
+    print(f"{'measure':<56}{'fp32':>10}{'int8':>10}{'int8 / fp32':>14}")
+    print(f"{f'raw onnxruntime docs/s ({os.cpu_count()} threads, batches sorted)':<56}{fp32_rate:>10.1f}{int8_rate:>10.1f}"
+          f"{ratio:>14.2f}   other CPU {other:.2f} cores")
+    print(f"{'vecinfer encoder docs/s (1 thread, length-grouped runs)':<56}{encoder_fp32:>10.1f}{encoder_int8:>10.1f}"
+          f"{encoder_ratio:>14.2f}   other CPU {encoder_cpu.other_cores:.2f} cores")
+    print(f"{'vecinfer gRPC upsert docs/s':<56}{served_fp32:>10.1f}{served_int8:>10.1f}{served_int8 / served_fp32:>14.2f}")
+    print(f"cosine to fp32: mean {mean:.4f}, min {worst:.4f}; top-10 agreement {agreement:.3f}")
+    if not sweep:
+        return
+    print(f"\n{'int8 settings':<66}{'x fp32':>8}{'cos mean':>10}{'cos min':>9}{'top-10':>8}")
+    with tempfile.TemporaryDirectory(prefix="vecinfer-int8-") as tmp:
+        for label, choice in _int8_sweep_settings():
+            path = Path(tmp) / f"{choice.key()}.onnx"
+            quantize.build(Path(fp32.tokenizer).parent, path, choice)
+            variant = dataclasses.replace(int8, onnx=path)
+            _, _, ratio, other = int8_speed(fp32, variant, docs, batch, 1)
+            mean, worst, agreement = int8_quality(variant, docs, docs_fp32, corpus)
+            print(f"{label:<66}{ratio:>8.2f}{mean:>10.4f}{worst:>9.4f}{agreement:>8.3f}   other CPU {other:.2f} cores")
+
+
+def int8_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="inference.py int8", description=int8_versus_fp32.__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1000, help="passages for docs/s and cosine")
+    parser.add_argument("--corpus", type=int, default=10_000, help="benchmark-set size for top-10 agreement")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sweep", action="store_true", help="also build and measure other quantization settings")
+    args = parser.parse_args(argv)
+    int8_versus_fp32(text_corpus(args.docs), args.corpus, args.rounds, args.sweep)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["int8"]:  # only the int8 measurement: inference.py int8 [--sweep] ...
+        int8_main(sys.argv[2:])
+    else:
+        main()

@@ -12,6 +12,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
+# onnxruntime's own operators (MultiHeadAttention, SkipLayerNormalization, BiasGelu, ...).
+MS_DOMAIN = "com.microsoft"
 
 
 class GraphBuilder:
@@ -42,15 +44,21 @@ class GraphBuilder:
         return name
 
     def op(self, op_type: str, *inputs: str, hint: str | None = None, **attrs: Any) -> str:
-        # `attrs` are ONNX node attributes (ints, floats, int lists, ...), as helper.make_node takes them.
-        out = self._fresh(hint or op_type.lower())
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
-        return out
+        # `attrs` are ONNX node attributes (ints, floats, int lists, ...), as helper.make_node takes
+        # them, plus make_node's own `name` and `domain`.
+        return self.ops(op_type, *inputs, outputs=1, hint=hint, **attrs)[0]
+
+    def ops(self, op_type: str, *inputs: str, outputs: int, hint: str | None = None, **attrs: Any) -> list[str]:
+        """A node with several outputs (Split)."""
+        outs = [self._fresh(hint or op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outs, **attrs))
+        return outs
 
     # ------------------------------------------------------------------ layers
 
-    def linear(self, x: str, weight: np.ndarray, bias: np.ndarray | None = None) -> str:
-        y = self.op("MatMul", x, self.const(weight.T.astype(np.float32), "w"))
+    def linear(self, x: str, weight: np.ndarray, bias: np.ndarray | None = None, name: str | None = None) -> str:
+        """`name` names the MatMul node (the int8 build finds its matmuls by name)."""
+        y = self.op("MatMul", x, self.const(weight.T.astype(np.float32), "w"), name=name)
         return self.op("Add", y, self.const(bias.astype(np.float32), "b")) if bias is not None else y
 
     def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
@@ -104,7 +112,10 @@ class GraphBuilder:
 
     def model(self) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.initializers)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="vecinfer")
+        opsets = [helper.make_opsetid("", OPSET)]
+        if any(node.domain == MS_DOMAIN for node in self.nodes):
+            opsets.append(helper.make_opsetid(MS_DOMAIN, 1))
+        model = helper.make_model(graph, opset_imports=opsets, producer_name="vecinfer")
         model.ir_version = 8
         onnx.checker.check_model(model)
         return model

@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 from tokenizers import Encoding, Tokenizer
 
+from vecinfer.inference.batcher import length_groups
 from vecinfer.inference.onnx.manifest import Manifest
 from vecinfer.inference.onnx.session import open_session
-
-# Inputs are sorted by length and run in groups this large, so short texts are not padded
-# to the longest one of a big batch.
-_GROUP = 32
 
 
 class TextEncoder:
@@ -33,10 +30,11 @@ class TextEncoder:
         """(vectors [n, dim], tokens used per text)."""
         encodings = self.tokenizer.encode_batch(texts)
         tokens = [len(e.ids) for e in encodings]
-        order = np.argsort(tokens, kind="stable")
         out = np.zeros((len(texts), self.manifest.dimension), dtype=np.float32)
-        for start in range(0, len(texts), _GROUP):
-            group = order[start : start + _GROUP].tolist()
+        # A batch runs in several padded runs of similar lengths: short texts are not padded to
+        # the longest one of a mixed batch (with fixed padding every width is the same).
+        widths = [self.manifest.pad_to or n for n in tokens]
+        for group in length_groups(widths):
             out[group] = self._run([encodings[i] for i in group])
         return out, tokens
 
