@@ -31,20 +31,24 @@ def _strip_prefix(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return weights
 
 
+def _embeddings(g: GraphBuilder, w: dict[str, np.ndarray], eps: float) -> tuple[str, str]:
+    """The three inputs and the embedding layer: (hidden states, the attention_mask input)."""
+    ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
+    mask = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
+    types = g.input("token_type_ids", TensorProto.INT64, ["batch", "seq"])
+    words = g.op("Gather", g.const(w["embeddings.word_embeddings.weight"], "word_emb"), ids)
+    kinds = g.op("Gather", g.const(w["embeddings.token_type_embeddings.weight"], "type_emb"), types)
+    positions = g.first_rows(g.const(w["embeddings.position_embeddings.weight"], "pos_emb"), ids)
+    x = g.op("Add", g.op("Add", words, kinds), positions)
+    return g.layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps), mask
+
+
 def build(weights: dict[str, np.ndarray], config: dict) -> onnx.ModelProto:
     w = _strip_prefix(weights)
     eps = float(config.get("layer_norm_eps", 1e-12))
     heads = int(config["num_attention_heads"])
     g = GraphBuilder("bert")
-    ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
-    mask = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
-    types = g.input("token_type_ids", TensorProto.INT64, ["batch", "seq"])
-
-    words = g.op("Gather", g.const(w["embeddings.word_embeddings.weight"], "word_emb"), ids)
-    kinds = g.op("Gather", g.const(w["embeddings.token_type_embeddings.weight"], "type_emb"), types)
-    positions = g.first_rows(g.const(w["embeddings.position_embeddings.weight"], "pos_emb"), ids)
-    x = g.op("Add", g.op("Add", words, kinds), positions)
-    x = g.layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    x, mask = _embeddings(g, w, eps)
     additive_mask = g.padding_mask(mask)
 
     for i in range(int(config["num_hidden_layers"])):
@@ -79,15 +83,7 @@ def build_fused(weights: dict[str, np.ndarray], config: dict) -> onnx.ModelProto
     heads = int(config["num_attention_heads"])
     hidden = int(config["hidden_size"])
     g = GraphBuilder("bert_fused")
-    ids = g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
-    mask = g.input("attention_mask", TensorProto.INT64, ["batch", "seq"])
-    types = g.input("token_type_ids", TensorProto.INT64, ["batch", "seq"])
-
-    words = g.op("Gather", g.const(w["embeddings.word_embeddings.weight"], "word_emb"), ids)
-    kinds = g.op("Gather", g.const(w["embeddings.token_type_embeddings.weight"], "type_emb"), types)
-    positions = g.first_rows(g.const(w["embeddings.position_embeddings.weight"], "pos_emb"), ids)
-    x = g.op("Add", g.op("Add", words, kinds), positions)
-    x = g.layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    x, mask = _embeddings(g, w, eps)
     key_padding = g.op("Cast", mask, to=TensorProto.INT32)
 
     for i in range(int(config["num_hidden_layers"])):

