@@ -184,6 +184,19 @@ def test_quantization_disabled_removes_it(shared_server):
     client.close()
 
 
+@pytest.mark.parametrize("grpc_door", DOORS)
+def test_max_segment_size_is_unset_until_a_client_sets_it(shared_server, grpc_door):
+    """As in Qdrant: unset means 200,000 KB per CPU, and get_collection says unset (null), not a
+    number the client never sent; a value the client sends is kept and returned."""
+    client = make_client(shared_server, prefer_grpc=grpc_door)
+    name = f"segment_size_{'grpc' if grpc_door else 'rest'}"
+    client.create_collection(name, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+    assert client.get_collection(name).config.optimizer_config.max_segment_size is None
+    client.update_collection(name, optimizers_config=models.OptimizersConfigDiff(max_segment_size=150_000))
+    assert client.get_collection(name).config.optimizer_config.max_segment_size == 150_000
+    client.close()
+
+
 @pytest.mark.parametrize("body, status, message", [
     ({"vectors": {"size": 4, "distance": "Dot"}, "hnsw_config": {"m": 16, "bogus": 1}}, 400,
      "hnsw_config.bogus: unknown field"),

@@ -54,6 +54,10 @@ class HnswConfig:
     extra: Settings = field(default_factory=dict)
 
 
+# Qdrant's default segment size limit per CPU when `max_segment_size` is unset.
+MAX_SEGMENT_PER_CPU_KB = 200_000
+
+
 @dataclass(frozen=True)
 class OptimizersConfig:
     # Kilobytes of vectors in a segment before it gets an HNSW index (Qdrant's default).
@@ -63,8 +67,9 @@ class OptimizersConfig:
     default_segment_number: int = 0
     flush_interval_sec: int = 5
     # Kilobytes of vectors a merged segment may reach; merges stop there (rewriting a big
-    # segment for every small one would cost more than searching one more segment).
-    max_segment_size: int = 200_000
+    # segment for every small one would cost more than searching one more segment). None (as
+    # in Qdrant, and reported as unset): MAX_SEGMENT_PER_CPU_KB per CPU.
+    max_segment_size: int | None = None
     # Kept and returned: `memmap_threshold`, `max_optimization_threads`, `prevent_unoptimized`.
     extra: Settings = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
+from vecinfer.domain.collections import MAX_SEGMENT_PER_CPU_KB
 from vecinfer.storage.dense import SealedDenseStore
 from vecinfer.storage.format import tables
 from vecinfer.storage.multidense import SealedMultiDenseStore, layout_of
@@ -117,7 +118,7 @@ class Optimizer:
                 self._merge(collection, [segment])
                 return True
         if len(sealed) > self._segment_limit(collection):
-            limit = optimizers.max_segment_size * 1024
+            limit = (optimizers.max_segment_size or MAX_SEGMENT_PER_CPU_KB * (os.cpu_count() or 1)) * 1024
             small = min(sealed, key=lambda s: s.size)
             room = [s for s in sealed if s is not small and s.vector_bytes() + small.vector_bytes() <= limit]
             if room:

@@ -209,7 +209,8 @@ def info_to(info: CollectionInfo, out: cpb.CollectionInfo) -> None:
     opt.default_segment_number = config.optimizers.default_segment_number
     opt.indexing_threshold = config.optimizers.indexing_threshold
     opt.flush_interval_sec = config.optimizers.flush_interval_sec
-    opt.max_segment_size = config.optimizers.max_segment_size
+    if config.optimizers.max_segment_size is not None:
+        opt.max_segment_size = config.optimizers.max_segment_size
     fill(opt, config.optimizers.extra)
     fill(out.config.wal_config, config.wal)
     if config.quantization:
