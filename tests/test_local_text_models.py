@@ -143,3 +143,37 @@ def test_a_lone_query_does_not_wait_for_companions(server_factory):
         elapsed.append(time.monotonic() - started)
     assert min(elapsed) < 1.5, f"a lone query waited for companions: {elapsed}"
     client.close()
+
+
+def test_a_batch_alone_runs_on_every_core_and_gives_the_same_vectors(server_factory):
+    """A batch with no other batch running or waiting runs on the wide session (every core);
+    batches beside others stay on one core each. Either way a text gets the same vector."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import make_client
+    from test_inference_isolation import metric
+
+    server = server_factory(env={"VECINFER_INFERENCE_WORKERS": "2"}).start()
+    client = make_client(server, prefer_grpc=True, cloud_inference=True)
+    client.create_collection("wide", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
+    alone_metric = "vecinfer_inference_batches_alone_total"
+    batches_metric = "vecinfer_inference_batches_total"
+    label = {"batcher": MINILM.split("/")[-1]}
+    before_alone, before_all = metric(server, alone_metric, **label), metric(server, batches_metric, **label)
+    texts = [f"the {i}th text about gardens, rivers and old bridges" for i in range(24)]
+    for i, text in enumerate(texts[:4]):  # one after another: each batch is alone
+        client.upsert("wide", points=[models.PointStruct(id=i, vector=models.Document(text=text, model=MINILM))])
+    assert metric(server, alone_metric, **label) - before_alone == 4
+    assert metric(server, batches_metric, **label) - before_all == 4
+
+    def send(i: int) -> None:
+        client.upsert("wide", points=[models.PointStruct(id=100 + i, vector=models.Document(text=texts[i], model=MINILM))])
+
+    with ThreadPoolExecutor(8) as pool:  # 8 at once: batches run side by side on one core each
+        list(pool.map(send, range(len(texts))))
+    alone = metric(server, alone_metric, **label) - before_alone
+    assert metric(server, batches_metric, **label) - before_all > alone
+    points = {p.id: p.vector for p in client.retrieve("wide", ids=[0, 1, 2, 3, 100, 101, 102, 103], with_vectors=True)}
+    for i in range(4):
+        assert np.allclose(points[i], points[100 + i], atol=1e-5)
+    client.close()

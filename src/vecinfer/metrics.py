@@ -46,6 +46,10 @@ INFERENCE_SECONDS = Histogram(
 BATCHES = Counter(
     "vecinfer_inference_batches", "Batches a model's micro-batcher started", ["batcher"], registry=REGISTRY,
 )
+BATCHES_ALONE = Counter(
+    "vecinfer_inference_batches_alone", "Batches run on every core: no other batch was running or waiting",
+    ["batcher"], registry=REGISTRY,
+)
 BATCH_INPUTS = Counter(
     "vecinfer_inference_batch_inputs", "Inputs in the batches a model's micro-batcher started", ["batcher"],
     registry=REGISTRY,

@@ -87,10 +87,14 @@ _Part = tuple[_Request, int, int]
 
 class MicroBatcher:
     def __init__(self, run: Callable[[list[Any]], BatchResults], max_batch: int, max_wait: float, workers: int,
-                 name: str, cost: Callable[[Any], int] | None = None, max_cost: int | None = None) -> None:
+                 name: str, cost: Callable[[Any], int] | None = None, max_cost: int | None = None,
+                 run_alone: Callable[[list[Any]], BatchResults] | None = None) -> None:
         """`cost`/`max_cost`, when given, also bound a batch by the summed cost of its items
-        (a batch always holds at least one item)."""
+        (a batch always holds at least one item). `run_alone`, when given, runs a batch that
+        starts while every other worker is idle and nothing waits (a lone query: it may use
+        every core, where `run` uses one core beside other batches)."""
         self._run = run
+        self._run_alone = run_alone
         self._max_batch = max(1, max_batch)
         self._max_wait = max_wait
         self._cost = cost
@@ -99,6 +103,7 @@ class MicroBatcher:
         self._workers = workers
         self._batches = metrics.BATCHES.labels(name)
         self._batch_inputs = metrics.BATCH_INPUTS.labels(name)
+        self._batches_alone = metrics.BATCHES_ALONE.labels(name)
         self._dropped = metrics.DROPPED_INPUTS.labels(name)
         # Requests with items not yet in a batch, in round-robin order.
         self._ring: deque[_Request] = deque()
@@ -247,8 +252,12 @@ class MicroBatcher:
             batch = [item for request, start, end in parts for item in request.items[start:end]]
             self._batches.inc()
             self._batch_inputs.inc(len(batch))
+            run = self._run
+            if self._run_alone is not None and not self._ring and len(self._idle) >= self._workers - 1:
+                run = self._run_alone
+                self._batches_alone.inc()
             try:
-                results = await loop.run_in_executor(self._executor, self._run, batch)
+                results = await loop.run_in_executor(self._executor, run, batch)
             except Exception as exc:  # every request in this batch gets the error
                 for request, _, _ in parts:
                     if not request.future.done():

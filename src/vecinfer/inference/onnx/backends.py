@@ -4,6 +4,7 @@ batches fairly between requests and drops the queued inputs of cancelled ones)."
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +30,10 @@ def _wrong_input(model: str, takes: str, item: InferenceInput) -> InvalidArgumen
     return InvalidArgument(f"Model {model} takes {takes}, not {_KIND_NAMES[type(item)]}")
 
 
-def _batcher(run: Callable[[list[Any]], BatchResults], settings: Settings, name: str) -> MicroBatcher:
+def _batcher(run: Callable[[list[Any]], BatchResults], settings: Settings, name: str,
+             run_alone: Callable[[list[Any]], BatchResults] | None = None) -> MicroBatcher:
     return MicroBatcher(run, settings.inference_max_batch, settings.inference_max_wait_ms / 1000,
-                        settings.inference_workers, name)
+                        settings.inference_workers, name, run_alone=run_alone)
 
 
 class OnnxTextBackend:
@@ -40,10 +42,17 @@ class OnnxTextBackend:
         self.settings = settings
         self.encoder = TextEncoder(manifest)
         self.info = ModelInfo(manifest.name, "dense", manifest.dimension, ("text",), manifest.source)
-        self.batcher = _batcher(self._run, settings, manifest.name.split("/")[-1])
+        # A batch with nothing beside it (a lone query) runs on every core: one-thread workers
+        # serve throughput under load, but leave a core idle for a single query.
+        alone = self._run_alone if (os.cpu_count() or 1) > 1 else None
+        self.batcher = _batcher(self._run, settings, manifest.name.split("/")[-1], alone)
 
     def _run(self, texts: list[str]) -> list[tuple[np.ndarray, int]]:
         vectors, tokens = self.encoder.encode(texts)
+        return list(zip(vectors, tokens))
+
+    def _run_alone(self, texts: list[str]) -> list[tuple[np.ndarray, int]]:
+        vectors, tokens = self.encoder.encode(texts, alone=True)
         return list(zip(vectors, tokens))
 
     async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings:

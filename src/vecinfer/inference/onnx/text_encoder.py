@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
+import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 from vecinfer.inference.batcher import length_groups
@@ -14,6 +18,9 @@ class TextEncoder:
     def __init__(self, manifest: Manifest, threads: int = 1) -> None:
         self.manifest = manifest
         self.session = open_session(manifest.onnx, threads)
+        # A second session on every core, for batches that run alone; opened on first use.
+        self._wide: ort.InferenceSession | None = None
+        self._wide_lock = threading.Lock()
         self.input_names = {i.name for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         self.output = manifest.output or outputs[0]
@@ -26,8 +33,16 @@ class TextEncoder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(manifest.max_tokens)
 
-    def encode(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
-        """(vectors [n, dim], tokens used per text)."""
+    def wide_session(self) -> ort.InferenceSession:
+        with self._wide_lock:
+            if self._wide is None:
+                self._wide = open_session(self.manifest.onnx, os.cpu_count() or 1)
+            return self._wide
+
+    def encode(self, texts: list[str], alone: bool = False) -> tuple[np.ndarray, list[int]]:
+        """(vectors [n, dim], tokens used per text). `alone`: nothing else runs beside this
+        batch, so it runs on every core (the wide session)."""
+        session = self.wide_session() if alone else self.session
         encodings = self.tokenizer.encode_batch(texts)
         tokens = [len(e.ids) for e in encodings]
         out = np.zeros((len(texts), self.manifest.dimension), dtype=np.float32)
@@ -35,10 +50,10 @@ class TextEncoder:
         # the longest one of a mixed batch (with fixed padding every width is the same).
         widths = [self.manifest.pad_to or n for n in tokens]
         for group in length_groups(widths):
-            out[group] = self._run([encodings[i] for i in group])
+            out[group] = self._run(session, [encodings[i] for i in group])
         return out, tokens
 
-    def _run(self, batch: list[Encoding]) -> np.ndarray:
+    def _run(self, session: ort.InferenceSession, batch: list[Encoding]) -> np.ndarray:
         width = self.manifest.pad_to or max(len(e.ids) for e in batch)
         ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -51,7 +66,7 @@ class TextEncoder:
             feed["attention_mask"] = mask
         if "token_type_ids" in self.input_names:
             feed["token_type_ids"] = types
-        hidden = self.session.run([self.output], feed)[0]
+        hidden = session.run([self.output], feed)[0]
         pooling = self.manifest.pooling
         if pooling == "mean":
             weights = mask[..., None].astype(np.float32)
