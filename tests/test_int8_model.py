@@ -93,7 +93,7 @@ def test_mixed_length_batches_give_the_same_vectors_as_one_by_one(cloud_client, 
 
 
 def test_length_groups_run_similar_lengths_together():
-    from vecinfer.inference.batcher import length_groups
+    from vecinfer.inference.onnx.text_encoder import length_groups
 
     lengths = [8, 250, 9, 12, 40, 8, 256, 41, 10, 120, 8, 39] * 5
     groups = length_groups(lengths, max_tokens=1024)

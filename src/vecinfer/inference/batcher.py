@@ -33,41 +33,6 @@ from vecinfer import metrics
 BatchResults = Sequence[Any] | np.ndarray
 
 
-def length_groups(lengths: Sequence[int], max_tokens: int = 1024, run_cost: float = 8.0,
-                  width_cost: float = 0.0015) -> list[list[int]]:
-    """Sequence-length bucketing for a batch function that pads each run to its longest input:
-    the indices of `lengths`, in runs of similar length, chosen to minimise the estimated cost
-    sum over runs of run_cost + items * width * (1 + width_cost * width), with at most
-    `max_tokens` padded tokens a run (a run always holds at least one input).
-
-    Costs are in tokens of work. The defaults are all-MiniLM-L6-v2's on this kind of machine
-    (one thread, fp32 and int8 alike): a run costs about 8 tokens on its own, attention adds
-    0.15 % a token per token of width, and past ~1000 padded tokens a run the activations fall
-    out of cache and every token gets dearer, so larger runs buy nothing. Padding a batch of 64
-    mixed texts to its longest costs 2-3x the work of these runs (BENCHMARKS.md)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    width = [max(1, lengths[i]) for i in order]
-    # best[j]: cheapest split of the j shortest; start[j]: where its last run starts.
-    best = [0.0] + [float("inf")] * len(order)
-    start = [0] * (len(order) + 1)
-    for end in range(1, len(order) + 1):
-        w = width[end - 1]  # the run [first, end) is padded to its longest, the last one
-        for first in range(end - 1, -1, -1):
-            items = end - first
-            if items > 1 and items * w > max_tokens:
-                break
-            cost = best[first] + run_cost + items * w * (1 + width_cost * w)
-            if cost < best[end]:
-                best[end], start[end] = cost, first
-    groups: list[list[int]] = []
-    end = len(order)
-    while end > 0:
-        groups.append(order[start[end]:end])
-        end = start[end]
-    return groups[::-1]
-
-
-
 class _Request:
     """One submit(): its items, how far batches have taken them, and its results."""
 

@@ -18,8 +18,9 @@ from vecinfer.domain.points import SparseVector
 from vecinfer.storage.growable import GrowableArray
 
 _EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
-# Sum over the postings alone while they hold fewer entries than 1/_DENSE_AT of the rows; past
-# that, arrays as long as the segment cost less than sorting the postings' union.
+# Sum over the postings alone while they hold fewer entries than 1/_DENSE_AT of the rows, else
+# into arrays as long as the segment. An A/B over 2-32 on 100k BM25 rows was within noise from 2
+# to 16 (the union's cost grows with the postings, the arrays' with the rows).
 _DENSE_AT = 4
 
 

@@ -4,6 +4,7 @@ batches fairly between requests and drops the queued inputs of cancelled ones)."
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -44,15 +45,11 @@ class OnnxTextBackend:
         self.info = ModelInfo(manifest.name, "dense", manifest.dimension, ("text",), manifest.source)
         # A batch with nothing beside it (a lone query) runs on every core: one-thread workers
         # serve throughput under load, but leave a core idle for a single query.
-        alone = self._run_alone if (os.cpu_count() or 1) > 1 else None
+        alone = functools.partial(self._run, alone=True) if (os.cpu_count() or 1) > 1 else None
         self.batcher = _batcher(self._run, settings, manifest.name.split("/")[-1], alone)
 
-    def _run(self, texts: list[str]) -> list[tuple[np.ndarray, int]]:
-        vectors, tokens = self.encoder.encode(texts)
-        return list(zip(vectors, tokens))
-
-    def _run_alone(self, texts: list[str]) -> list[tuple[np.ndarray, int]]:
-        vectors, tokens = self.encoder.encode(texts, alone=True)
+    def _run(self, texts: list[str], alone: bool = False) -> list[tuple[np.ndarray, int]]:
+        vectors, tokens = self.encoder.encode(texts, alone)
         return list(zip(vectors, tokens))
 
     async def embed(self, inputs: list[InferenceInput], purpose: Purpose, context: InferenceContext) -> Embeddings:
