@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 import tempfile
@@ -27,7 +28,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import CpuMeter, Server, percentile, text_corpus  # noqa: E402
 
 from vecinfer.config import Settings  # noqa: E402  (no protos: safe beside qdrant_client)
+from vecinfer.inference.onnx import quantize, text_encoder  # noqa: E402
 from vecinfer.inference.onnx.catalogue import MINILM_NAME, builtin_minilm  # noqa: E402
+from vecinfer.inference.onnx.quantize import DEFAULT_SETTINGS as DEFAULT_INT8  # noqa: E402
+from vecinfer.inference.onnx.quantize import Int8Settings  # noqa: E402
 from vecinfer.inference.onnx.session import open_session  # noqa: E402
 
 
@@ -250,17 +254,9 @@ def main() -> None:
           f"   other CPU {sorted_cpu.other_cores:.2f} cores")
     if not args.no_cache:
         cache_mix(args, text_corpus(max(args.docs, args.mix_pool + 1200)))
-    int8_versus_fp32(docs[:1000])
 
 
 # ---------------------------------------------------------------- MiniLM int8 against fp32
-
-import dataclasses  # noqa: E402
-
-from vecinfer.inference.onnx import quantize  # noqa: E402
-from vecinfer.inference.onnx.quantize import DEFAULT_SETTINGS as DEFAULT_INT8  # noqa: E402
-from vecinfer.inference.onnx.quantize import Int8Settings  # noqa: E402
-
 
 def _int8_sweep_settings() -> list[tuple[str, Int8Settings]]:
     return [
@@ -314,7 +310,7 @@ def int8_speed(fp32, int8, docs: list[str], batch: int, rounds: int) -> tuple[fl
 def int8_encoder_speed(fp32, int8, docs: list[str], batch: int, rounds: int) -> tuple[float, float, float]:
     """(fp32 docs/s, int8 docs/s, median per-round ratio) through vecinfer's TextEncoder on one
     thread (what a server worker runs): batches of `batch` in arrival order, each run in
-    padded runs of similar length (batcher.length_groups)."""
+    padded runs of similar length (text_encoder.length_groups)."""
     from vecinfer.inference.onnx.text_encoder import TextEncoder
 
     encoders = (TextEncoder(fp32, threads=1), TextEncoder(int8, threads=1))
@@ -408,8 +404,40 @@ def int8_main(argv: list[str]) -> None:
     int8_versus_fp32(text_corpus(args.docs), args.corpus, args.rounds, args.sweep)
 
 
+# ---------------------------------------------------------------- length-grouped runs
+
+def length_groups_versus_fixed(docs: list[str], batch: int = 64, rounds: int = 2) -> None:
+    """MiniLM fp32 through vecinfer's TextEncoder on one thread, batches of `batch` in arrival
+    order, each batch split into padded runs three ways: text_encoder.length_groups (served),
+    sorted groups of 32 (what it replaced), and one run padded to the batch's longest."""
+    encoder = text_encoder.TextEncoder(builtin_minilm(Settings.from_env().cache_dir), threads=1)
+    served = text_encoder.length_groups
+
+    def fixed32(widths: list[int]) -> list[list[int]]:
+        order = np.argsort(widths, kind="stable")
+        return [order[s:s + 32].tolist() for s in range(0, len(widths), 32)]
+
+    def one_run(widths: list[int]) -> list[list[int]]:
+        return [list(range(len(widths)))]
+
+    print(f"\nLength-grouped runs: {len(docs)} passages, batches of {batch} in arrival order, 1 thread, {rounds} rounds")
+    try:
+        for _ in range(rounds):
+            for label, grouping in (("length_groups (served)", served), ("sorted groups of 32", fixed32),
+                                    ("one run per batch", one_run)):
+                text_encoder.length_groups = grouping  # type: ignore[assignment]
+                started = time.perf_counter()
+                for i in range(0, len(docs), batch):
+                    encoder.encode(docs[i:i + batch])
+                print(f"  {label:<26}{len(docs) / (time.perf_counter() - started):8.1f} docs/s", flush=True)
+    finally:
+        text_encoder.length_groups = served
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["int8"]:  # only the int8 measurement: inference.py int8 [--sweep] ...
         int8_main(sys.argv[2:])
+    elif sys.argv[1:2] == ["groups"]:  # only the length-grouping A/B: inference.py groups
+        length_groups_versus_fixed(text_corpus(640))
     else:
         main()
