@@ -36,6 +36,10 @@ class Settings:
     rest_max_request_mb: int = 32
     # Largest gRPC message, either way.
     grpc_max_message_mb: int = 64
+    # The gRPC door's worker threads: calls in progress at once (more wait their turn). A call
+    # that embeds holds one while it waits for inference, so this also bounds how many gRPC
+    # calls the inference micro-batches can gather.
+    grpc_workers: int = 64
 
     # Authentication (Qdrant's service.api_key / read_only_api_key): when set, every request
     # but the health endpoints must carry one of them (`api-key` metadata or header, or

@@ -28,6 +28,11 @@ REJECTED = Counter(
     "vecinfer_rejected_requests", "Requests a door refused before they reached the service core (malformed input)",
     ["door", "status"], registry=REGISTRY,
 )
+GRPC_LOOP_CALLS = Counter(
+    "vecinfer_grpc_loop_calls", "gRPC calls whose work ran on the service's event loop (inference, gateway "
+    "forwarding, the less common operations); plain queries and writes run on the gRPC worker thread",
+    registry=REGISTRY,
+)
 INFERENCE_CALLS = Counter(
     "vecinfer_inference_calls", "Calls to a model backend (one per backend per request, after de-duplication)",
     ["backend", "outcome"], registry=REGISTRY,

@@ -9,11 +9,12 @@ import ipaddress
 import logging
 import signal
 import ssl
+from concurrent import futures
 
 import grpc
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio
+from grpc_health.v1.health import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from vecinfer import __version__
@@ -27,6 +28,7 @@ from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
 from vecinfer.api.grpc.reflection import enable_reflection
 from vecinfer.api.grpc.snapshots import SnapshotsServicer
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.api.rest.app import build_app
 from vecinfer.api.rest.gateway import build_gateway_app
 from vecinfer.config import Settings
@@ -97,23 +99,26 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _embedded(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> tuple[Service, web.Application]:
+def _embedded(settings: Settings, server: grpc.Server, loop: ServiceLoop,
+              keys: AccessKeys) -> tuple[Service, web.Application]:
     service = Service(settings)
     qdrant_pb2_grpc.add_QdrantServicer_to_server(QdrantServicer(), server)
-    collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections), server)
-    points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points), server)
-    snapshots_service_pb2_grpc.add_SnapshotsServicer_to_server(SnapshotsServicer(service.snapshots), server)
+    collections_service_pb2_grpc.add_CollectionsServicer_to_server(CollectionsServicer(service.collections, loop),
+                                                                   server)
+    points_service_pb2_grpc.add_PointsServicer_to_server(PointsServicer(service.points, loop), server)
+    snapshots_service_pb2_grpc.add_SnapshotsServicer_to_server(SnapshotsServicer(service.snapshots, loop), server)
     rest = build_app(service, settings.rest_max_request_mb << 20, keys)
     ops.add_routes(rest, service)
     return service, rest
 
 
-def _gateway(settings: Settings, server: grpc.aio.Server, keys: AccessKeys) -> tuple[GatewayService, web.Application]:
+def _gateway(settings: Settings, server: grpc.Server, loop: ServiceLoop,
+             keys: AccessKeys) -> tuple[GatewayService, web.Application]:
     try:
         service = GatewayService(settings)
     except InvalidArgument as exc:
         raise StartupFailed(exc.message) from None
-    server.add_generic_rpc_handlers((GatewayHandler(service),))
+    server.add_generic_rpc_handlers((GatewayHandler(service, loop),))
     return service, build_gateway_app(service, settings.rest_max_request_mb << 20, keys)
 
 
@@ -123,15 +128,21 @@ async def serve(settings: Settings) -> None:
     if not keys.enabled and not _is_loopback(settings.host):
         log.warning("listening on %s without an API key: anyone who reaches the ports can read and delete "
                     "every collection; set --api-key (VECINFER_API_KEY)", settings.host)
-    interceptors: list[grpc.aio.ServerInterceptor] = [DecodeGuard()]
+    interceptors: list[grpc.ServerInterceptor] = [DecodeGuard()]
     if keys.enabled:
         interceptors.insert(0, ApiKeyInterceptor(keys))  # refuse before anything is decoded
-    server = grpc.aio.server(options=_grpc_options(settings), interceptors=interceptors)
-    health = health_aio.HealthServicer()
+    if settings.grpc_workers < 1:
+        raise StartupFailed(f"--grpc-workers (VECINFER_GRPC_WORKERS) is {settings.grpc_workers}; it must be 1 or more")
+    # A synchronous server: its worker threads answer plain queries and writes themselves,
+    # cheaper than grpc.aio's event loop plus a thread hop (BENCHMARKS.md "gRPC door").
+    workers = futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc-worker")
+    server = grpc.server(workers, options=_grpc_options(settings), interceptors=interceptors)
+    health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     enable_reflection(SERVICE_NAMES, server)
+    loop = ServiceLoop(asyncio.get_running_loop())
     service: ModelService
-    service, rest = (_gateway if settings.upstream else _embedded)(settings, server, keys)
+    service, rest = (_gateway if settings.upstream else _embedded)(settings, server, loop, keys)
     address = f"{settings.host}:{settings.grpc_port}"
     try:
         if credentials is None:
@@ -141,15 +152,15 @@ async def serve(settings: Settings) -> None:
     except RuntimeError:
         await service.close()
         raise StartupFailed(f"cannot listen for gRPC on {address}: the port is taken or the address is wrong") from None
-    await server.start()
-    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    server.start()
+    health.set("", health_pb2.HealthCheckResponse.SERVING)
 
     runner = web.AppRunner(rest, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.http_port, ssl_context=_ssl_context(settings)).start()
     except OSError as exc:
-        await server.stop(0)
+        await asyncio.to_thread(server.stop(0).wait)
         await runner.cleanup()
         await service.close()
         raise StartupFailed(f"cannot listen for REST on {settings.host}:{settings.http_port}: {exc.strerror}") from None
@@ -161,15 +172,17 @@ async def serve(settings: Settings) -> None:
     )
     warm_up = asyncio.create_task(service.warm_up())
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down: finishing in-flight requests")
     warm_up.cancel()
     service.ready = False
-    await health.enter_graceful_shutdown()
-    await asyncio.gather(server.stop(settings.shutdown_grace_seconds), runner.shutdown())
+    health.enter_graceful_shutdown()
+    # The loop keeps running meanwhile: in-flight gRPC calls may still need it.
+    grpc_stopped = server.stop(settings.shutdown_grace_seconds)
+    await asyncio.gather(asyncio.to_thread(grpc_stopped.wait), runner.shutdown())
+    workers.shutdown(wait=False)
     await runner.cleanup()
     await service.close()
     log.info("stopped" if settings.upstream else "stopped; storage flushed")

@@ -29,7 +29,7 @@ from vecinfer.query import facet, groups, matrix, planner, records
 from vecinfer.service import strict_mode
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
-from vecinfer.service.running import NO_USAGE, answer, no_check, within_deadline
+from vecinfer.service.running import NO_USAGE, answer, answer_now, no_check, within_deadline
 from vecinfer.storage.catalog import Catalog
 from vecinfer.storage.collection import Collection
 from vecinfer.storage.text_match import check_text_index_params, normalize_text_index_params
@@ -43,6 +43,26 @@ def _timeout(ctx: RequestContext) -> int | None:
     """The request's own `timeout` in seconds (the REST parameter, the gRPC field), which strict
     mode's `max_timeout` bounds."""
     return ctx.timeout
+
+
+# The metrics label of each single-operation write.
+_WRITE_OPERATIONS: dict[type[ops.CollectionOperation], str] = {
+    ops.Upsert: "upsert",
+    ops.DeletePoints: "delete_points",
+    ops.UpdateVectors: "update_vectors",
+    ops.DeleteVectors: "delete_vectors",
+    ops.SetPayload: "set_payload",
+    ops.OverwritePayload: "overwrite_payload",
+    ops.DeletePayload: "delete_payload",
+    ops.ClearPayload: "clear_payload",
+    ops.CreateFieldIndex: "create_field_index",
+    ops.DeleteFieldIndex: "delete_field_index",
+}
+
+
+def _updated(seq: int, wait: bool, count: int) -> list[UpdateResult]:
+    status = "completed" if wait else "acknowledged"
+    return [UpdateResult(seq, status) for _ in range(count)]
 
 
 class PointOperations:
@@ -68,19 +88,20 @@ class PointOperations:
                             operations: list[ops.CollectionOperation]) -> None:
         """The collection's strict mode for a write: each operation's checks (stored sizes
         measured off the event loop, under the read lock), then the write rate limit."""
+        if strict_mode.Checker.of(collection.config, collection.payload_schema) is not None:
+            await asyncio.to_thread(self._strict_write_now, ctx, collection, operations)
+
+    def _strict_write_now(self, ctx: RequestContext, collection: Collection,
+                          operations: list[ops.CollectionOperation]) -> None:
         checker = strict_mode.Checker.of(collection.config, collection.payload_schema)
         if checker is None:
             return
-
-        def run() -> list[int]:
-            with collection.lock.reading():
-                checker.writes(operations, lambda: self._stored_size(collection), _timeout(ctx))
-                if checker.strict.write_rate_limit is None:
-                    return []
-                costs = [strict_mode.write_cost(op, lambda flt: records.count(collection, flt)) for op in operations]
-                return [cost for cost in costs if cost is not None]
-
-        costs = await asyncio.to_thread(run)
+        with collection.lock.reading():
+            checker.writes(operations, lambda: self._stored_size(collection), _timeout(ctx))
+            costs: list[int] = []
+            if checker.strict.write_rate_limit is not None:
+                counted = [strict_mode.write_cost(op, lambda flt: records.count(collection, flt)) for op in operations]
+                costs = [cost for cost in counted if cost is not None]
         self._rates.write(collection, checker.strict, costs)
 
     def _stored_size(self, collection: Collection) -> strict_mode.StoredSize:
@@ -89,28 +110,41 @@ class PointOperations:
 
     # ------------------------------------------------------------------ writes
 
+    def _check_write(self, operations: list[ops.CollectionOperation]) -> None:
+        self._limits.operations(operations)
+        for op in operations:
+            if isinstance(op, ops.CreateFieldIndex) and not op.field:
+                raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
+            if isinstance(op, ops.CreateFieldIndex):
+                json_path.parse(op.field)  # a key every later read can walk, or refused now
+            if isinstance(op, ops.CreateFieldIndex) and op.type == "text" and op.params is not None:
+                check_text_index_params(op.params)
+                op.params = normalize_text_index_params(op.params)  # kept as Qdrant returns them
+
     async def _write(self, ctx: RequestContext, operation: str, name: str,
                      operations: list[ops.CollectionOperation], wait: bool) -> Answer[list[UpdateResult]]:
-        def check() -> None:
-            self._limits.operations(operations)
-            for op in operations:
-                if isinstance(op, ops.CreateFieldIndex) and not op.field:
-                    raise ValidationFailed("field_name", "must not be empty: name the payload key to index")
-                if isinstance(op, ops.CreateFieldIndex):
-                    json_path.parse(op.field)  # a key every later read can walk, or refused now
-                if isinstance(op, ops.CreateFieldIndex) and op.type == "text" and op.params is not None:
-                    check_text_index_params(op.params)
-                    op.params = normalize_text_index_params(op.params)  # kept as Qdrant returns them
-
         async def work() -> tuple[list[UpdateResult], dict[str, int]]:
             collection = self._catalog.get(name)
             await self._strict_write(ctx, collection, operations)
             usage = await self._resolve(ctx, operation, slots_in_operations(operations), "document")
             seq = await asyncio.to_thread(collection.write, operations)
-            status = "completed" if wait else "acknowledged"
-            return [UpdateResult(seq, status) for _ in operations], usage
+            return _updated(seq, wait, len(operations)), usage
 
-        return await answer(ctx, operation, work, bounded=False, check=check)
+        return await answer(ctx, operation, work, bounded=False, check=lambda: self._check_write(operations))
+
+    def write_now(self, ctx: RequestContext, operation: str, name: str, operations: list[ops.CollectionOperation],
+                  wait: bool) -> Answer[list[UpdateResult]] | None:
+        """`_write` in the calling thread (the gRPC door's workers), or None when the operations
+        carry inference objects: embedding them needs the event loop (`_write` then)."""
+        if slots_in_operations(operations):
+            return None
+
+        def work() -> tuple[list[UpdateResult], dict[str, int]]:
+            collection = self._catalog.get(name)
+            self._strict_write_now(ctx, collection, operations)
+            return _updated(collection.write(operations), wait, len(operations)), NO_USAGE
+
+        return answer_now(ctx, operation, work, check=lambda: self._check_write(operations))
 
     async def _resolve(self, ctx: RequestContext, operation: str, slots: list[Slot], purpose: Purpose) -> dict[str, int]:
         """Embed every inference object of the request, within the client's deadline."""
@@ -119,51 +153,62 @@ class PointOperations:
         return await within_deadline(ctx, f"inference for {operation}",
                                      self._resolver.resolve(slots, purpose, ctx.inference()))
 
-    async def _write_one(self, ctx: RequestContext, operation: str, name: str, op: ops.CollectionOperation,
+    async def write_one(self, ctx: RequestContext, name: str, op: ops.CollectionOperation,
                          wait: bool) -> Answer[UpdateResult]:
-        batch = await self._write(ctx, operation, name, [op], wait)
+        batch = await self._write(ctx, _WRITE_OPERATIONS[type(op)], name, [op], wait)
         return Answer(batch.result[0], batch.seconds, batch.usage)
 
+    def write_one_now(self, ctx: RequestContext, name: str, op: ops.CollectionOperation,
+                      wait: bool) -> Answer[UpdateResult] | None:
+        """One write in the calling thread, or None when it needs the event loop (`write_now`)."""
+        batch = self.write_now(ctx, _WRITE_OPERATIONS[type(op)], name, [op], wait)
+        return None if batch is None else Answer(batch.result[0], batch.seconds, batch.usage)
+
     async def upsert(self, ctx: RequestContext, name: str, op: ops.Upsert, wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "upsert", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def delete(self, ctx: RequestContext, name: str, op: ops.DeletePoints, wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "delete_points", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def update_vectors(self, ctx: RequestContext, name: str, op: ops.UpdateVectors,
                              wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "update_vectors", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def delete_vectors(self, ctx: RequestContext, name: str, op: ops.DeleteVectors,
                              wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "delete_vectors", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def set_payload(self, ctx: RequestContext, name: str, op: ops.SetPayload, wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "set_payload", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def overwrite_payload(self, ctx: RequestContext, name: str, op: ops.OverwritePayload,
                                 wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "overwrite_payload", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def delete_payload(self, ctx: RequestContext, name: str, op: ops.DeletePayload,
                              wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "delete_payload", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def clear_payload(self, ctx: RequestContext, name: str, op: ops.ClearPayload,
                             wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "clear_payload", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def create_field_index(self, ctx: RequestContext, name: str, op: ops.CreateFieldIndex,
                                  wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "create_field_index", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def delete_field_index(self, ctx: RequestContext, name: str, op: ops.DeleteFieldIndex,
                                  wait: bool) -> Answer[UpdateResult]:
-        return await self._write_one(ctx, "delete_field_index", name, op, wait)
+        return await self.write_one(ctx, name, op, wait)
 
     async def update_batch(self, ctx: RequestContext, name: str, operations: list[ops.CollectionOperation],
                            wait: bool) -> Answer[list[UpdateResult]]:
         return await self._write(ctx, "update_batch", name, operations, wait)
+
+    def update_batch_now(self, ctx: RequestContext, name: str, operations: list[ops.CollectionOperation],
+                         wait: bool) -> Answer[list[UpdateResult]] | None:
+        """`update_batch` in the calling thread, or None when it needs the event loop."""
+        return self.write_now(ctx, "update_batch", name, operations, wait)
 
     # ------------------------------------------------------------------ reads
 
@@ -227,33 +272,47 @@ class PointOperations:
 
     # ------------------------------------------------------------------ queries
 
+    def _check_queries(self, ctx: RequestContext, name: str, requests: list[QueryRequest], batch: bool) -> None:
+        self._limits.queries(requests)
+        for request in requests:
+            planner.validate(request.root)
+        self._strict_read(name, lambda s: s.queries(requests, _timeout(ctx), batch),
+                          lambda: strict_mode.query_cost(requests))
+
+    def _query_runner(self, name: str, requests: list[QueryRequest]) -> Callable[[], list[list[ScoredPoint]]]:
+        """The queries' run over the collection (and those `lookup_from` names, read under their
+        own locks, taken in name order); the collections are looked up now."""
+        collection = self._catalog.get(name)
+        others = {n: self._catalog.get(n) for r in requests for n in planner.lookup_collections(r.root)}
+        others = {n: c for n, c in others.items() if c is not collection}
+
+        def run() -> list[list[ScoredPoint]]:
+            with contextlib.ExitStack() as locks:
+                for _, locked in sorted([(collection.name, collection), *others.items()], key=lambda x: x[0]):
+                    locks.enter_context(locked.lock.reading())
+                lookup = {**others, name: collection, collection.name: collection}
+                return [planner.execute(collection, request, lookup) for request in requests]
+
+        return run
+
     async def _queries(self, ctx: RequestContext, operation: str, name: str,
                        requests: list[QueryRequest], batch: bool) -> Answer[list[list[ScoredPoint]]]:
-        def check() -> None:
-            self._limits.queries(requests)
-            for request in requests:
-                planner.validate(request.root)
-            self._strict_read(name, lambda s: s.queries(requests, _timeout(ctx), batch),
-                              lambda: strict_mode.query_cost(requests))
-
         async def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
-            collection = self._catalog.get(name)
-            # Collections `lookup_from` names: read under their own locks, taken in name order.
-            others = {n: self._catalog.get(n) for r in requests for n in planner.lookup_collections(r.root)}
-            others = {n: c for n, c in others.items() if c is not collection}
+            run = self._query_runner(name, requests)
             slots = [slot for request in requests for slot in slots_in_query(request.root)]
             usage = await self._resolve(ctx, operation, slots, "query")
-
-            def run() -> list[list[ScoredPoint]]:
-                with contextlib.ExitStack() as locks:
-                    for _, locked in sorted([(collection.name, collection), *others.items()], key=lambda x: x[0]):
-                        locks.enter_context(locked.lock.reading())
-                    lookup = {**others, name: collection, collection.name: collection}
-                    return [planner.execute(collection, request, lookup) for request in requests]
-
             return await asyncio.to_thread(run), usage
 
-        return await answer(ctx, operation, work, check=check)
+        return await answer(ctx, operation, work, check=lambda: self._check_queries(ctx, name, requests, batch))
+
+    def queries_now(self, ctx: RequestContext, operation: str, name: str, requests: list[QueryRequest],
+                    batch: bool) -> Answer[list[list[ScoredPoint]]] | None:
+        """`_queries` in the calling thread (the gRPC door's workers), or None when a query
+        carries inference objects: embedding them needs the event loop (`_queries` then)."""
+        if any(slots_in_query(request.root) for request in requests):
+            return None
+        return answer_now(ctx, operation, lambda: (self._query_runner(name, requests)(), NO_USAGE),
+                          check=lambda: self._check_queries(ctx, name, requests, batch))
 
     async def query(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]]:
         batch = await self._queries(ctx, "query", name, [request], batch=False)
@@ -262,6 +321,16 @@ class PointOperations:
     async def query_batch(self, ctx: RequestContext, name: str,
                           requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
         return await self._queries(ctx, "query_batch", name, requests, batch=True)
+
+    def query_now(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]] | None:
+        """`query` in the calling thread, or None when it needs the event loop (`queries_now`)."""
+        batch = self.queries_now(ctx, "query", name, [request], batch=False)
+        return None if batch is None else Answer(batch.result[0], batch.seconds, batch.usage)
+
+    def query_batch_now(self, ctx: RequestContext, name: str,
+                        requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]] | None:
+        """`query_batch` in the calling thread, or None when it needs the event loop."""
+        return self.queries_now(ctx, "query_batch", name, requests, batch=True)
 
     # ------------------------------------------------------------------ groups, facets, distance matrices
 

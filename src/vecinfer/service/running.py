@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from vecinfer import metrics
@@ -40,20 +42,41 @@ async def answer(ctx: RequestContext, operation: str, work: Callable[[], Awaitab
     spent) and wrap it in an Answer. `bounded` work stops waiting at the client's deadline;
     writes are not bounded once they reach storage (the request applies whole), only their
     inference is."""
-    started = time.perf_counter()
-    outcome = "ok"
-    try:
+    with _counted(ctx, operation) as started:
         check()
         if bounded:
             result, usage = await within_deadline(ctx, operation, work())
         else:
             result, usage = await work()
         return Answer(result, time.perf_counter() - started, usage)
+
+
+def answer_now(ctx: RequestContext, operation: str, work: Callable[[], tuple[T, dict[str, int]]],
+               check: Callable[[], None] = no_check) -> Answer[T]:
+    """`answer` for work that embeds nothing, run in the calling thread (the gRPC door's
+    workers): no event loop, no thread hop. A deadline already passed refuses the work; one
+    that passes while it runs ends the call on the client's side, and the door drops the reply."""
+    with _counted(ctx, operation) as started:
+        check()
+        remaining = ctx.remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded(f"Timeout: {operation} had no time left before the request's deadline")
+        result, usage = work()
+        return Answer(result, time.perf_counter() - started, usage)
+
+
+@contextlib.contextmanager
+def _counted(ctx: RequestContext, operation: str) -> Iterator[float]:
+    """Counts the operation and its outcome, and times it."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        yield started
     except VecinferError as exc:
         outcome = type(exc).__name__
         exc.counted = True
         raise
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, concurrent.futures.CancelledError):
         outcome = "cancelled"
         raise
     except Exception:

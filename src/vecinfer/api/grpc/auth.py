@@ -3,7 +3,7 @@ before a servicer runs."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -14,12 +14,12 @@ from vecinfer.api.auth import INVALID, MISSING, OPEN_GRPC_METHODS, READ_GRPC_MET
 def _refusal(handler: Any, code: grpc.StatusCode, message: str) -> Any:
     """A handler of the same shape as `handler` that only aborts."""
 
-    async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        await context.abort(code, message)
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(code, message)
 
-    async def streaming(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        await context.abort(code, message)
-        yield  # pragma: no cover - makes this an async generator
+    def streaming(request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(code, message)
+        yield  # pragma: no cover - makes this a generator
 
     kwargs = {"request_deserializer": handler.request_deserializer,
               "response_serializer": handler.response_serializer}
@@ -32,14 +32,13 @@ def _refusal(handler: Any, code: grpc.StatusCode, message: str) -> Any:
     return grpc.unary_unary_rpc_method_handler(unary, **kwargs)
 
 
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
+class ApiKeyInterceptor(grpc.ServerInterceptor):
     def __init__(self, keys: AccessKeys) -> None:
         self._keys = keys
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                handler_call_details: Any) -> Any:
+    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         method: str = handler_call_details.method
-        handler = await continuation(handler_call_details)
+        handler = continuation(handler_call_details)
         if method in OPEN_GRPC_METHODS or handler is None:
             return handler
         metadata = {key.lower(): value for key, value in (handler_call_details.invocation_metadata or ())

@@ -9,66 +9,68 @@ import grpc
 from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert.collections import alias_actions_from, config_from, info_to, update_from
 from vecinfer.api.grpc.errors import grpc_errors
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.domain.results import Answer
 from vecinfer.service.collections import AliasPairs, CollectionOperations
 from vecinfer_proto.qdrant import collections_pb2 as pb
 from vecinfer_proto.qdrant import collections_service_pb2_grpc as pb_grpc
 
-Context: TypeAlias = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.ServicerContext
 
 
 class CollectionsServicer(pb_grpc.CollectionsServicer):
-    def __init__(self, collections: CollectionOperations) -> None:
+    def __init__(self, collections: CollectionOperations, loop: ServiceLoop) -> None:
         self.collections = collections
+        self.loop = loop
 
     @grpc_errors
-    async def Create(self, request: pb.CreateCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.create(request_context(context, request), request.collection_name, config_from(request))
+    def Create(self, request: pb.CreateCollection, context: Context) -> pb.CollectionOperationResponse:
+        answer = self.loop.run(context, self.collections.create(request_context(context, request), request.collection_name, config_from(request)))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
-    async def Update(self, request: pb.UpdateCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.update(request_context(context, request), request.collection_name, update_from(request))
+    def Update(self, request: pb.UpdateCollection, context: Context) -> pb.CollectionOperationResponse:
+        answer = self.loop.run(context, self.collections.update(request_context(context, request), request.collection_name, update_from(request)))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
-    async def Delete(self, request: pb.DeleteCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.delete(request_context(context, request), request.collection_name)
+    def Delete(self, request: pb.DeleteCollection, context: Context) -> pb.CollectionOperationResponse:
+        answer = self.loop.run(context, self.collections.delete(request_context(context, request), request.collection_name))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
-    async def Get(self, request: pb.GetCollectionInfoRequest, context: Context) -> pb.GetCollectionInfoResponse:
-        answer = await self.collections.get(request_context(context, request), request.collection_name)
+    def Get(self, request: pb.GetCollectionInfoRequest, context: Context) -> pb.GetCollectionInfoResponse:
+        answer = self.loop.run(context, self.collections.get(request_context(context, request), request.collection_name))
         response = pb.GetCollectionInfoResponse(time=answer.seconds)
         info_to(answer.result, response.result)
         return response
 
     @grpc_errors
-    async def List(self, request: pb.ListCollectionsRequest, context: Context) -> pb.ListCollectionsResponse:
-        answer = await self.collections.list(request_context(context, request))
+    def List(self, request: pb.ListCollectionsRequest, context: Context) -> pb.ListCollectionsResponse:
+        answer = self.loop.run(context, self.collections.list(request_context(context, request)))
         response = pb.ListCollectionsResponse(time=answer.seconds)
         for name in answer.result:
             response.collections.add(name=name)
         return response
 
     @grpc_errors
-    async def UpdateAliases(self, request: pb.ChangeAliases, context: Context) -> pb.CollectionOperationResponse:
-        answer = await self.collections.update_aliases(request_context(context, request), alias_actions_from(request))
+    def UpdateAliases(self, request: pb.ChangeAliases, context: Context) -> pb.CollectionOperationResponse:
+        answer = self.loop.run(context, self.collections.update_aliases(request_context(context, request), alias_actions_from(request)))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
-    async def ListAliases(self, request: pb.ListAliasesRequest, context: Context) -> pb.ListAliasesResponse:
-        return _aliases_response(await self.collections.aliases(request_context(context, request)))
+    def ListAliases(self, request: pb.ListAliasesRequest, context: Context) -> pb.ListAliasesResponse:
+        return _aliases_response(self.loop.run(context, self.collections.aliases(request_context(context, request))))
 
     @grpc_errors
-    async def ListCollectionAliases(self, request: pb.ListCollectionAliasesRequest,
+    def ListCollectionAliases(self, request: pb.ListCollectionAliasesRequest,
                                     context: Context) -> pb.ListAliasesResponse:
-        return _aliases_response(await self.collections.aliases(request_context(context, request), request.collection_name))
+        return _aliases_response(self.loop.run(context, self.collections.aliases(request_context(context, request), request.collection_name)))
 
     @grpc_errors
-    async def CollectionExists(self, request: pb.CollectionExistsRequest,
+    def CollectionExists(self, request: pb.CollectionExistsRequest,
                                context: Context) -> pb.CollectionExistsResponse:
-        answer = await self.collections.exists(request_context(context, request), request.collection_name)
+        answer = self.loop.run(context, self.collections.exists(request_context(context, request), request.collection_name))
         response = pb.CollectionExistsResponse(time=answer.seconds)
         response.result.exists = answer.result
         return response

@@ -3,7 +3,7 @@ grpcio answers when a deserializer raises before any servicer runs."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -16,18 +16,17 @@ class _Undecodable:
         self.problem = problem
 
 
-class DecodeGuard(grpc.aio.ServerInterceptor):
+class DecodeGuard(grpc.ServerInterceptor):
     def __init__(self) -> None:
         # A method's handler never changes: wrap it once, not on every call.
         self._guarded: dict[str, Any] = {}
 
-    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]],
-                                handler_call_details: Any) -> Any:
+    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         method: str = handler_call_details.method
         guarded = self._guarded.get(method)
         if guarded is not None:
             return guarded
-        handler = await continuation(handler_call_details)
+        handler = continuation(handler_call_details)
         if (handler is None or handler.request_streaming or handler.response_streaming
                 or handler.request_deserializer is None):
             return handler
@@ -46,14 +45,14 @@ def _guard(method: str, handler: Any) -> Any:
         except Exception as exc:
             return _Undecodable(type(exc).__name__)
 
-    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def guarded(request: Any, context: grpc.ServicerContext) -> Any:
         if isinstance(request, _Undecodable):
-            await context.abort(
+            context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"The request does not decode as the message {method} takes ({request.problem}): "
                 "corrupt bytes, a string that is not UTF-8, or messages nested deeper than 100 levels",
             )
-        return await behavior(request, context)
+        return behavior(request, context)
 
     return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=safe_deserialize,
                                                response_serializer=handler.response_serializer)

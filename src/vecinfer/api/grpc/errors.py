@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import logging
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 
@@ -38,7 +39,7 @@ def status_of(exc: errors.VecinferError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-async def abort_with(context: grpc.aio.ServicerContext, exc: errors.VecinferError) -> None:
+def abort_with(context: grpc.ServicerContext, exc: errors.VecinferError) -> NoReturn:
     """End the call with the status of `exc` (and its trailers: retry-after, or the upstream's)."""
     if not exc.counted:
         metrics.REJECTED.labels("grpc", status_of(exc).name).inc()
@@ -46,7 +47,15 @@ async def abort_with(context: grpc.aio.ServicerContext, exc: errors.VecinferErro
         context.set_trailing_metadata((("retry-after", str(math.ceil(exc.retry_after))),))
     if isinstance(exc, errors.UpstreamAnswered) and exc.trailing:
         context.set_trailing_metadata(exc.trailing)
-    await context.abort(status_of(exc), exc.message)
+    context.abort(status_of(exc), exc.message)
+    raise AssertionError("grpc's abort raises")  # pragma: no cover
+
+
+def call_ended(context: grpc.ServicerContext) -> NoReturn:
+    """The status of a call whose work was cancelled because the call itself ended (its client
+    cancelled, or its deadline passed): nobody is left to read it."""
+    context.abort(grpc.StatusCode.CANCELLED, "the call ended before its work finished")
+    raise AssertionError("grpc's abort raises")  # pragma: no cover
 
 
 S = TypeVar("S")
@@ -55,20 +64,20 @@ Resp = TypeVar("Resp")
 
 
 def grpc_errors(
-    method: Callable[[S, Req, grpc.aio.ServicerContext], Awaitable[Resp]],
-) -> Callable[[S, Req, grpc.aio.ServicerContext], Awaitable[Resp]]:
+    method: Callable[[S, Req, grpc.ServicerContext], Resp],
+) -> Callable[[S, Req, grpc.ServicerContext], Resp]:
     """Decorator for servicer methods: domain errors -> status, anything else -> INTERNAL."""
 
     @functools.wraps(method)
-    async def wrapper(self: S, request: Req, context: grpc.aio.ServicerContext) -> Any:
+    def wrapper(self: S, request: Req, context: grpc.ServicerContext) -> Any:
         try:
-            return await method(self, request, context)
+            return method(self, request, context)
         except errors.VecinferError as exc:
-            await abort_with(context, exc)
-        except grpc.aio.AbortError:
-            raise
+            abort_with(context, exc)
+        except concurrent.futures.CancelledError:
+            call_ended(context)
         except Exception:
             log.exception("unexpected error in %s", method.__qualname__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"Service internal error in {method.__name__}: see server log")
+            context.abort(grpc.StatusCode.INTERNAL, f"Service internal error in {method.__name__}: see server log")
 
     return wrapper

@@ -10,6 +10,7 @@ unchanged."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from typing import Any
 
@@ -19,11 +20,13 @@ from google.protobuf.message import DecodeError, Message
 
 from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert.vectors import document_from, image_from, object_from
-from vecinfer.api.grpc.errors import abort_with
+from vecinfer.api.grpc.errors import abort_with, call_ended
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.domain.errors import VecinferError
 from vecinfer.domain.inference import InferenceInput
 from vecinfer.domain.points import SparseVector
 from vecinfer.domain.results import cache_hits
+from vecinfer.service.context import RequestContext
 from vecinfer.service.gateway import GatewayService
 from vecinfer_proto.qdrant import collections_service_pb2, points_service_pb2, qdrant_pb2
 from vecinfer_proto.qdrant import points_pb2 as pb
@@ -128,8 +131,9 @@ def _merge_usage(response: bytes, response_type: type[Message], usage: dict[str,
 
 
 class GatewayHandler(grpc.GenericRpcHandler):
-    def __init__(self, gateway: GatewayService) -> None:
+    def __init__(self, gateway: GatewayService, loop: ServiceLoop) -> None:
         self.gateway = gateway
+        self.loop = loop
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
@@ -138,8 +142,8 @@ class GatewayHandler(grpc.GenericRpcHandler):
             return None
         handler = self._handlers.get(method)
         if handler is None:
-            async def forward(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-                return await self._forward(method, request, context)
+            def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
+                return self._forward(method, request, context)
 
             # No (de)serializers: the bytes go through as they came.
             handler = grpc.unary_unary_rpc_method_handler(forward)
@@ -147,30 +151,35 @@ class GatewayHandler(grpc.GenericRpcHandler):
                 self._handlers[method] = handler  # bounded: names a client made up are never cached
         return handler
 
-    async def _forward(self, method: str, body: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    def _forward(self, method: str, body: bytes, context: grpc.ServicerContext) -> bytes:
         ctx = request_context(context)
         metadata = forwarded_metadata(context.invocation_metadata(), self.gateway.settings.upstream_api_key)
         try:
-            usage: dict[str, int] = {}
-            rewrite = _REWRITABLE.get(method)
-            if rewrite is not None:
-                request_type, response_type, purpose = rewrite
-                try:
-                    message = request_type.FromString(body)
-                except DecodeError:
-                    message = None  # the upstream answers what it makes of these bytes
-                slots: list[tuple[InferenceInput, Any]] = []
-                if message is not None:
-                    _slots(message, slots)
-                if message is not None and slots:
-                    answer = await self.gateway.resolve(ctx, method.rsplit("/", 1)[1].lower(), slots,
-                                                        "document" if purpose == "document" else "query")
-                    usage = answer.usage
-                    body = message.SerializeToString()
-            response = await self.gateway.forward_grpc(ctx, method, body, metadata)
-            if usage and rewrite is not None:
-                response = _merge_usage(response, rewrite[1], usage)
-            return response
+            return self.loop.run(context, self._rewrite_and_forward(ctx, method, body, metadata))
         except VecinferError as exc:
-            await abort_with(context, exc)
-            raise  # abort raises; this keeps type checkers sure we never fall through
+            abort_with(context, exc)
+        except concurrent.futures.CancelledError:
+            call_ended(context)
+
+    async def _rewrite_and_forward(self, ctx: RequestContext, method: str, body: bytes,
+                                   metadata: tuple[tuple[str, str], ...]) -> bytes:
+        usage: dict[str, int] = {}
+        rewrite = _REWRITABLE.get(method)
+        if rewrite is not None:
+            request_type, response_type, purpose = rewrite
+            try:
+                message = request_type.FromString(body)
+            except DecodeError:
+                message = None  # the upstream answers what it makes of these bytes
+            slots: list[tuple[InferenceInput, Any]] = []
+            if message is not None:
+                _slots(message, slots)
+            if message is not None and slots:
+                answer = await self.gateway.resolve(ctx, method.rsplit("/", 1)[1].lower(), slots,
+                                                    "document" if purpose == "document" else "query")
+                usage = answer.usage
+                body = message.SerializeToString()
+        response = await self.gateway.forward_grpc(ctx, method, body, metadata)
+        if usage and rewrite is not None:
+            response = _merge_usage(response, rewrite[1], usage)
+        return response

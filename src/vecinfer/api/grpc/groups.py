@@ -11,64 +11,66 @@ from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert import groups as convert
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.api.grpc.output import fill_usage
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
 
-Context: TypeAlias = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.ServicerContext
 
 
 class GroupingMethods:
     points: PointOperations
+    loop: ServiceLoop
 
     @grpc_errors
-    async def QueryGroups(self, request: pb.QueryPointGroups, context: Context) -> pb.QueryGroupsResponse:
-        answer = await self.points.query_groups(request_context(context, request), request.collection_name,
-                                                convert.query_groups_from(request))
+    def QueryGroups(self, request: pb.QueryPointGroups, context: Context) -> pb.QueryGroupsResponse:
+        answer = self.loop.run(context, self.points.query_groups(request_context(context, request), request.collection_name,
+                                                convert.query_groups_from(request)))
         response = pb.QueryGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
         fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
-    async def SearchGroups(self, request: pb.SearchPointGroups, context: Context) -> pb.SearchGroupsResponse:
-        answer = await self.points.search_groups(request_context(context, request), request.collection_name,
-                                                 convert.search_groups_from(request))
+    def SearchGroups(self, request: pb.SearchPointGroups, context: Context) -> pb.SearchGroupsResponse:
+        answer = self.loop.run(context, self.points.search_groups(request_context(context, request), request.collection_name,
+                                                 convert.search_groups_from(request)))
         response = pb.SearchGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
         fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
-    async def RecommendGroups(self, request: pb.RecommendPointGroups, context: Context) -> pb.RecommendGroupsResponse:
-        answer = await self.points.recommend_groups(request_context(context, request), request.collection_name,
-                                                    convert.recommend_groups_from(request))
+    def RecommendGroups(self, request: pb.RecommendPointGroups, context: Context) -> pb.RecommendGroupsResponse:
+        answer = self.loop.run(context, self.points.recommend_groups(request_context(context, request), request.collection_name,
+                                                    convert.recommend_groups_from(request)))
         response = pb.RecommendGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
         fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
-    async def Facet(self, request: pb.FacetCounts, context: Context) -> pb.FacetResponse:
-        answer = await self.points.facet(request_context(context, request), request.collection_name,
-                                         convert.facet_from(request))
+    def Facet(self, request: pb.FacetCounts, context: Context) -> pb.FacetResponse:
+        answer = self.loop.run(context, self.points.facet(request_context(context, request), request.collection_name,
+                                         convert.facet_from(request)))
         response = pb.FacetResponse(time=answer.seconds)
         convert.fill_facet(answer.result, response)
         return response
 
     @grpc_errors
-    async def SearchMatrixPairs(self, request: pb.SearchMatrixPoints,
+    def SearchMatrixPairs(self, request: pb.SearchMatrixPoints,
                                 context: Context) -> pb.SearchMatrixPairsResponse:
-        answer = await self.points.search_matrix_pairs(request_context(context, request), request.collection_name,
-                                                       convert.matrix_from(request))
+        answer = self.loop.run(context, self.points.search_matrix_pairs(request_context(context, request), request.collection_name,
+                                                       convert.matrix_from(request)))
         response = pb.SearchMatrixPairsResponse(time=answer.seconds)
         convert.fill_pairs(answer.result, response.result)
         return response
 
     @grpc_errors
-    async def SearchMatrixOffsets(self, request: pb.SearchMatrixPoints,
+    def SearchMatrixOffsets(self, request: pb.SearchMatrixPoints,
                                   context: Context) -> pb.SearchMatrixOffsetsResponse:
-        answer = await self.points.search_matrix_offsets(request_context(context, request), request.collection_name,
-                                                         convert.matrix_from(request))
+        answer = self.loop.run(context, self.points.search_matrix_offsets(request_context(context, request), request.collection_name,
+                                                         convert.matrix_from(request)))
         response = pb.SearchMatrixOffsetsResponse(time=answer.seconds)
         convert.fill_offsets(answer.result, response.result)
         return response

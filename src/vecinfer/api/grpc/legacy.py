@@ -8,13 +8,14 @@ from typing import Any, TypeAlias
 import grpc
 import numpy as np
 
-from vecinfer.api.grpc.context import request_context
+from vecinfer.api.grpc import worker
 from vecinfer.api.grpc.convert.filters import optional_filter
 from vecinfer.api.grpc.convert.queries import lookup_from, payload_selector, search_params, vector_selector
 from vecinfer.api.grpc.convert.values import point_id_from
 from vecinfer.api.grpc.convert.vectors import vector_from
 from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.api.grpc.output import fill_scored, fill_usage
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.points import SparseVector
 from vecinfer.domain.query import (
@@ -32,7 +33,7 @@ from vecinfer.domain.results import Answer
 from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
 
-Context: TypeAlias = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.ServicerContext
 _STRATEGIES = {pb.AverageVector: "average_vector", pb.BestScore: "best_score", pb.SumScores: "sum_scores"}
 
 
@@ -113,44 +114,45 @@ def _batch_response(answer: Answer[list[list[ScoredPoint]]], response: Any) -> A
 
 class LegacyMethods:
     points: PointOperations
+    loop: ServiceLoop
 
-    async def _one(self, request: Any, context: Context, query: QueryRequest, response: Any) -> Any:
-        answer = await self.points.query(request_context(context, request), request.collection_name, query)
+    def _one(self, request: Any, context: Context, query: QueryRequest, response: Any) -> Any:
+        answer = worker.query(self.points, self.loop, context, request, query)
         fill_scored(answer.result, response.result)
         fill_usage(answer.usage, response)
         response.time = answer.seconds
         return response
 
-    async def _batch(self, request: Any, context: Context, queries: list[QueryRequest], response: Any) -> Any:
-        answer = await self.points.query_batch(request_context(context, request), request.collection_name, queries)
+    def _batch(self, request: Any, context: Context, queries: list[QueryRequest], response: Any) -> Any:
+        answer = worker.query_batch(self.points, self.loop, context, request, queries)
         response.time = answer.seconds
         return _batch_response(answer, response)
 
     @grpc_errors
-    async def Search(self, request: pb.SearchPoints, context: Context) -> pb.SearchResponse:
-        return await self._one(request, context, search_request(request), pb.SearchResponse())
+    def Search(self, request: pb.SearchPoints, context: Context) -> pb.SearchResponse:
+        return self._one(request, context, search_request(request), pb.SearchResponse())
 
     @grpc_errors
-    async def SearchBatch(self, request: pb.SearchBatchPoints, context: Context) -> pb.SearchBatchResponse:
+    def SearchBatch(self, request: pb.SearchBatchPoints, context: Context) -> pb.SearchBatchResponse:
         queries = _batch_requests(request.collection_name, request.search_points, "search_points", search_request)
-        return await self._batch(request, context, queries, pb.SearchBatchResponse())
+        return self._batch(request, context, queries, pb.SearchBatchResponse())
 
     @grpc_errors
-    async def Recommend(self, request: pb.RecommendPoints, context: Context) -> pb.RecommendResponse:
-        return await self._one(request, context, recommend_request(request), pb.RecommendResponse())
+    def Recommend(self, request: pb.RecommendPoints, context: Context) -> pb.RecommendResponse:
+        return self._one(request, context, recommend_request(request), pb.RecommendResponse())
 
     @grpc_errors
-    async def RecommendBatch(self, request: pb.RecommendBatchPoints, context: Context) -> pb.RecommendBatchResponse:
+    def RecommendBatch(self, request: pb.RecommendBatchPoints, context: Context) -> pb.RecommendBatchResponse:
         queries = _batch_requests(request.collection_name, request.recommend_points, "recommend_points",
                                   recommend_request)
-        return await self._batch(request, context, queries, pb.RecommendBatchResponse())
+        return self._batch(request, context, queries, pb.RecommendBatchResponse())
 
     @grpc_errors
-    async def Discover(self, request: pb.DiscoverPoints, context: Context) -> pb.DiscoverResponse:
-        return await self._one(request, context, discover_request(request), pb.DiscoverResponse())
+    def Discover(self, request: pb.DiscoverPoints, context: Context) -> pb.DiscoverResponse:
+        return self._one(request, context, discover_request(request), pb.DiscoverResponse())
 
     @grpc_errors
-    async def DiscoverBatch(self, request: pb.DiscoverBatchPoints, context: Context) -> pb.DiscoverBatchResponse:
+    def DiscoverBatch(self, request: pb.DiscoverBatchPoints, context: Context) -> pb.DiscoverBatchResponse:
         queries = _batch_requests(request.collection_name, request.discover_points, "discover_points",
                                   discover_request)
-        return await self._batch(request, context, queries, pb.DiscoverBatchResponse())
+        return self._batch(request, context, queries, pb.DiscoverBatchResponse())

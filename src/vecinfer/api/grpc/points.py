@@ -6,6 +6,7 @@ from typing import Any, TypeAlias
 
 import grpc
 
+from vecinfer.api.grpc import worker
 from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.convert import writes
 from vecinfer.api.grpc.convert.collections import field_index_from
@@ -16,6 +17,7 @@ from vecinfer.api.grpc.errors import grpc_errors
 from vecinfer.api.grpc.groups import GroupingMethods
 from vecinfer.api.grpc.legacy import LegacyMethods
 from vecinfer.api.grpc.output import fill_record, fill_scored, fill_usage
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.domain import points as ops
 from vecinfer.domain.errors import InvalidArgument, Unimplemented, clip
 from vecinfer.domain.query import ScrollRequest
@@ -24,7 +26,7 @@ from vecinfer.service.points import PointOperations
 from vecinfer_proto.qdrant import points_pb2 as pb
 from vecinfer_proto.qdrant import points_service_pb2_grpc as pb_grpc
 
-Context: TypeAlias = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.ServicerContext
 _STATUS = {"acknowledged": pb.Acknowledged, "completed": pb.Completed}
 
 
@@ -45,71 +47,61 @@ def _wait(request: Any) -> bool:
 
 
 class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
-    def __init__(self, points: PointOperations) -> None:
+    def __init__(self, points: PointOperations, loop: ServiceLoop) -> None:
         self.points = points
+        self.loop = loop
+
+    def _write(self, context: Context, request: Any, operation: ops.CollectionOperation) -> pb.PointsOperationResponse:
+        return _operation_response(worker.write(self.points, self.loop, context, request, operation, _wait(request)))
 
     # ------------------------------------------------------------------ writes
 
     @grpc_errors
-    async def Upsert(self, request: pb.UpsertPoints, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.upsert(
-            request_context(context, request), request.collection_name, writes.upsert_request(request), _wait(request)))
+    def Upsert(self, request: pb.UpsertPoints, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.upsert_request(request))
 
     @grpc_errors
-    async def Delete(self, request: pb.DeletePoints, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.delete(
-            request_context(context, request), request.collection_name, writes.delete_request(request), _wait(request)))
+    def Delete(self, request: pb.DeletePoints, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.delete_request(request))
 
     @grpc_errors
-    async def UpdateVectors(self, request: pb.UpdatePointVectors, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.update_vectors(
-            request_context(context, request), request.collection_name, writes.update_vectors_request(request), _wait(request)))
+    def UpdateVectors(self, request: pb.UpdatePointVectors, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.update_vectors_request(request))
 
     @grpc_errors
-    async def DeleteVectors(self, request: pb.DeletePointVectors, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.delete_vectors(
-            request_context(context, request), request.collection_name, writes.delete_vectors_request(request), _wait(request)))
+    def DeleteVectors(self, request: pb.DeletePointVectors, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.delete_vectors_request(request))
 
     @grpc_errors
-    async def SetPayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.set_payload(
-            request_context(context, request), request.collection_name, writes.set_payload_request(request), _wait(request)))
+    def SetPayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.set_payload_request(request))
 
     @grpc_errors
-    async def OverwritePayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.overwrite_payload(
-            request_context(context, request), request.collection_name, writes.overwrite_payload_request(request),
-            _wait(request)))
+    def OverwritePayload(self, request: pb.SetPayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.overwrite_payload_request(request))
 
     @grpc_errors
-    async def DeletePayload(self, request: pb.DeletePayloadPoints, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.delete_payload(
-            request_context(context, request), request.collection_name, writes.delete_payload_request(request), _wait(request)))
+    def DeletePayload(self, request: pb.DeletePayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.delete_payload_request(request))
 
     @grpc_errors
-    async def ClearPayload(self, request: pb.ClearPayloadPoints, context: Context) -> pb.PointsOperationResponse:
-        return _operation_response(await self.points.clear_payload(
-            request_context(context, request), request.collection_name, writes.clear_payload_request(request), _wait(request)))
+    def ClearPayload(self, request: pb.ClearPayloadPoints, context: Context) -> pb.PointsOperationResponse:
+        return self._write(context, request, writes.clear_payload_request(request))
 
     @grpc_errors
-    async def CreateFieldIndex(self, request: pb.CreateFieldIndexCollection,
+    def CreateFieldIndex(self, request: pb.CreateFieldIndexCollection,
                                context: Context) -> pb.PointsOperationResponse:
-        operation = ops.CreateFieldIndex(request.field_name, *field_index_from(request))
-        return _operation_response(await self.points.create_field_index(
-            request_context(context, request), request.collection_name, operation, _wait(request)))
+        return self._write(context, request, ops.CreateFieldIndex(request.field_name, *field_index_from(request)))
 
     @grpc_errors
-    async def DeleteFieldIndex(self, request: pb.DeleteFieldIndexCollection,
+    def DeleteFieldIndex(self, request: pb.DeleteFieldIndexCollection,
                                context: Context) -> pb.PointsOperationResponse:
-        operation = ops.DeleteFieldIndex(request.field_name)
-        return _operation_response(await self.points.delete_field_index(
-            request_context(context, request), request.collection_name, operation, _wait(request)))
+        return self._write(context, request, ops.DeleteFieldIndex(request.field_name))
 
     @grpc_errors
-    async def UpdateBatch(self, request: pb.UpdateBatchPoints, context: Context) -> pb.UpdateBatchResponse:
+    def UpdateBatch(self, request: pb.UpdateBatchPoints, context: Context) -> pb.UpdateBatchResponse:
         operations = [writes.batch_operation(op, i) for i, op in enumerate(request.operations)]
-        answer = await self.points.update_batch(request_context(context, request), request.collection_name, operations,
-                                                _wait(request))
+        answer = worker.write_batch(self.points, self.loop, context, request, operations, _wait(request))
         response = pb.UpdateBatchResponse(time=answer.seconds)
         for result in answer.result:
             _fill_update(result, response.result.add())
@@ -119,29 +111,29 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
     # ------------------------------------------------------------------ reads
 
     @grpc_errors
-    async def Get(self, request: pb.GetPoints, context: Context) -> pb.GetResponse:
+    def Get(self, request: pb.GetPoints, context: Context) -> pb.GetResponse:
         ids = [point_id_from(p, "ids") for p in request.ids]
-        answer = await self.points.retrieve(request_context(context, request), request.collection_name, ids,
+        answer = self.loop.run(context, self.points.retrieve(request_context(context, request), request.collection_name, ids,
                                             payload_selector(request, "with_payload", default=False),
-                                            vector_selector(request))
+                                            vector_selector(request)))
         response = pb.GetResponse(time=answer.seconds)
         for record in answer.result:
             fill_record(record, response.result.add())
         return response
 
     @grpc_errors
-    async def CreateVectorName(self, request: pb.CreateVectorNameRequest,
+    def CreateVectorName(self, request: pb.CreateVectorNameRequest,
                                context: Context) -> pb.PointsOperationResponse:
         raise Unimplemented("adding a vector name to an existing collection (CreateVectorName); "
                             "create the collection with every vector it needs")
 
     @grpc_errors
-    async def DeleteVectorName(self, request: pb.DeleteVectorNameRequest,
+    def DeleteVectorName(self, request: pb.DeleteVectorNameRequest,
                                context: Context) -> pb.PointsOperationResponse:
         raise Unimplemented("removing a vector name from an existing collection (DeleteVectorName)")
 
     @grpc_errors
-    async def Scroll(self, request: pb.ScrollPoints, context: Context) -> pb.ScrollResponse:
+    def Scroll(self, request: pb.ScrollPoints, context: Context) -> pb.ScrollResponse:
         scroll = ScrollRequest(
             filter=optional_filter(request),
             offset=point_id_from(request.offset, "offset") if request.HasField("offset") else None,
@@ -150,7 +142,7 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
             with_vectors=vector_selector(request),
             order_by=order_by_from(request.order_by) if request.HasField("order_by") else None,
         )
-        answer = await self.points.scroll(request_context(context, request), request.collection_name, scroll)
+        answer = self.loop.run(context, self.points.scroll(request_context(context, request), request.collection_name, scroll))
         response = pb.ScrollResponse(time=answer.seconds)
         for record in answer.result.points:
             fill_record(record, response.result.add())
@@ -159,32 +151,31 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
         return response
 
     @grpc_errors
-    async def Count(self, request: pb.CountPoints, context: Context) -> pb.CountResponse:
-        answer = await self.points.count(request_context(context, request), request.collection_name,
-                                         optional_filter(request), exact=request.exact if request.HasField("exact") else True)
+    def Count(self, request: pb.CountPoints, context: Context) -> pb.CountResponse:
+        answer = self.loop.run(context, self.points.count(request_context(context, request), request.collection_name,
+                                         optional_filter(request), exact=request.exact if request.HasField("exact") else True))
         response = pb.CountResponse(time=answer.seconds)
         response.result.count = answer.result
         return response
 
     @grpc_errors
-    async def Query(self, request: pb.QueryPoints, context: Context) -> pb.QueryResponse:
-        answer = await self.points.query(request_context(context, request), request.collection_name,
-                                         query_request_from(request))
+    def Query(self, request: pb.QueryPoints, context: Context) -> pb.QueryResponse:
+        answer = worker.query(self.points, self.loop, context, request, query_request_from(request))
         response = pb.QueryResponse(time=answer.seconds)
         fill_scored(answer.result, response.result)
         fill_usage(answer.usage, response)
         return response
 
     @grpc_errors
-    async def QueryBatch(self, request: pb.QueryBatchPoints, context: Context) -> pb.QueryBatchResponse:
+    def QueryBatch(self, request: pb.QueryBatchPoints, context: Context) -> pb.QueryBatchResponse:
         for i, query in enumerate(request.query_points):
             if query.collection_name and query.collection_name != request.collection_name:
                 raise InvalidArgument(
                     f"query_points[{i}].collection_name is `{clip(query.collection_name)}`, "
                     f"but the batch is for `{clip(request.collection_name)}`"
                 )
-        answer = await self.points.query_batch(request_context(context, request), request.collection_name,
-                                               [query_request_from(q) for q in request.query_points])
+        answer = worker.query_batch(self.points, self.loop, context, request,
+                                    [query_request_from(q) for q in request.query_points])
         response = pb.QueryBatchResponse(time=answer.seconds)
         for scored in answer.result:
             fill_scored(scored, response.result.add().result)

@@ -10,5 +10,5 @@ from vecinfer_proto.qdrant import qdrant_pb2_grpc as pb_grpc
 
 
 class QdrantServicer(pb_grpc.QdrantServicer):
-    async def HealthCheck(self, request: pb.HealthCheckRequest, context: grpc.aio.ServicerContext) -> pb.HealthCheckReply:
+    def HealthCheck(self, request: pb.HealthCheckRequest, context: grpc.ServicerContext) -> pb.HealthCheckReply:
         return pb.HealthCheckReply(title=TITLE, version=API_VERSION, commit=f"vecinfer-{__version__}")

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 from google.protobuf import descriptor_pool
 from grpc_reflection.v1alpha import reflection_pb2_grpc
-from grpc_reflection.v1alpha._async import ReflectionServicer
+from grpc_reflection.v1alpha.reflection import ReflectionServicer
 
 
 class MethodAwareReflection(ReflectionServicer):
@@ -27,5 +27,5 @@ class MethodAwareReflection(ReflectionServicer):
         return super()._file_containing_symbol(request, fully_qualified_name)
 
 
-def enable_reflection(service_names: tuple[str, ...], server: grpc.aio.Server) -> None:
+def enable_reflection(service_names: tuple[str, ...], server: grpc.Server) -> None:
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(MethodAwareReflection(service_names), server)

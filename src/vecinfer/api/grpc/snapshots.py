@@ -9,13 +9,14 @@ import grpc
 
 from vecinfer.api.grpc.context import request_context
 from vecinfer.api.grpc.errors import grpc_errors
+from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.domain.results import Answer
 from vecinfer.domain.snapshots import SnapshotDescription
 from vecinfer.service.snapshots import SnapshotOperations
 from vecinfer_proto.qdrant import snapshots_service_pb2 as pb
 from vecinfer_proto.qdrant import snapshots_service_pb2_grpc as pb_grpc
 
-Context: TypeAlias = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.ServicerContext
 
 
 def _description_to(description: SnapshotDescription, out: pb.SnapshotDescription) -> None:
@@ -42,32 +43,33 @@ def _listed(answer: Answer[list[SnapshotDescription]]) -> pb.ListSnapshotsRespon
 
 
 class SnapshotsServicer(pb_grpc.SnapshotsServicer):
-    def __init__(self, snapshots: SnapshotOperations) -> None:
+    def __init__(self, snapshots: SnapshotOperations, loop: ServiceLoop) -> None:
         self.snapshots = snapshots
+        self.loop = loop
 
     @grpc_errors
-    async def Create(self, request: pb.CreateSnapshotRequest, context: Context) -> pb.CreateSnapshotResponse:
-        return _created(await self.snapshots.create(request_context(context, request), request.collection_name))
+    def Create(self, request: pb.CreateSnapshotRequest, context: Context) -> pb.CreateSnapshotResponse:
+        return _created(self.loop.run(context, self.snapshots.create(request_context(context, request), request.collection_name)))
 
     @grpc_errors
-    async def List(self, request: pb.ListSnapshotsRequest, context: Context) -> pb.ListSnapshotsResponse:
-        return _listed(await self.snapshots.list(request_context(context, request), request.collection_name))
+    def List(self, request: pb.ListSnapshotsRequest, context: Context) -> pb.ListSnapshotsResponse:
+        return _listed(self.loop.run(context, self.snapshots.list(request_context(context, request), request.collection_name)))
 
     @grpc_errors
-    async def Delete(self, request: pb.DeleteSnapshotRequest, context: Context) -> pb.DeleteSnapshotResponse:
-        answer = await self.snapshots.delete(request_context(context, request), request.collection_name,
-                                             request.snapshot_name)
+    def Delete(self, request: pb.DeleteSnapshotRequest, context: Context) -> pb.DeleteSnapshotResponse:
+        answer = self.loop.run(context, self.snapshots.delete(request_context(context, request), request.collection_name,
+                                             request.snapshot_name))
         return pb.DeleteSnapshotResponse(time=answer.seconds)
 
     @grpc_errors
-    async def CreateFull(self, request: pb.CreateFullSnapshotRequest, context: Context) -> pb.CreateSnapshotResponse:
-        return _created(await self.snapshots.create_full(request_context(context, request)))
+    def CreateFull(self, request: pb.CreateFullSnapshotRequest, context: Context) -> pb.CreateSnapshotResponse:
+        return _created(self.loop.run(context, self.snapshots.create_full(request_context(context, request))))
 
     @grpc_errors
-    async def ListFull(self, request: pb.ListFullSnapshotsRequest, context: Context) -> pb.ListSnapshotsResponse:
-        return _listed(await self.snapshots.list_full(request_context(context, request)))
+    def ListFull(self, request: pb.ListFullSnapshotsRequest, context: Context) -> pb.ListSnapshotsResponse:
+        return _listed(self.loop.run(context, self.snapshots.list_full(request_context(context, request))))
 
     @grpc_errors
-    async def DeleteFull(self, request: pb.DeleteFullSnapshotRequest, context: Context) -> pb.DeleteSnapshotResponse:
-        answer = await self.snapshots.delete_full(request_context(context, request), request.snapshot_name)
+    def DeleteFull(self, request: pb.DeleteFullSnapshotRequest, context: Context) -> pb.DeleteSnapshotResponse:
+        answer = self.loop.run(context, self.snapshots.delete_full(request_context(context, request), request.snapshot_name))
         return pb.DeleteSnapshotResponse(time=answer.seconds)
