@@ -1,7 +1,8 @@
-"""The gRPC door is a synchronous grpc.server: plain queries and writes are answered on its
-worker threads, calls that embed (or other operations) run on the service's event loop while
-the worker waits. Checked through the server's own count of loop calls, and by what callers
-see: every answer right, calls beyond the worker pool waiting their turn, not refused."""
+"""The gRPC door is a synchronous grpc.server: queries and writes are answered on its worker
+threads, and only the embedding of their inference objects (and the other operations) runs on
+the service's event loop while the worker waits. Checked through the server's own count of
+work handed to the loop, and by what callers see: every answer right, calls beyond the worker
+pool waiting their turn, not refused."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def test_plain_queries_and_writes_never_wait_for_the_event_loop(door):
     assert metric(server, LOOP_CALLS) == before
 
 
-def test_calls_that_embed_run_on_the_event_loop(door):
+def test_only_the_embedding_runs_on_the_event_loop(door):
     server, points = door
     before = metric(server, LOOP_CALLS)
     text = qgrpc.Document(text="a passage about rivers", model=MINILM)

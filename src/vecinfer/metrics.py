@@ -29,8 +29,8 @@ REJECTED = Counter(
     ["door", "status"], registry=REGISTRY,
 )
 GRPC_LOOP_CALLS = Counter(
-    "vecinfer_grpc_loop_calls", "gRPC calls whose work ran on the service's event loop (inference, gateway "
-    "forwarding, the less common operations); plain queries and writes run on the gRPC worker thread",
+    "vecinfer_grpc_loop_calls", "Work gRPC calls handed to the service's event loop: the embedding of a query's "
+    "or write's inference objects, gateway forwarding, the other operations; the rest runs on the gRPC workers",
     registry=REGISTRY,
 )
 INFERENCE_CALLS = Counter(

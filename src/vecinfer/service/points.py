@@ -29,7 +29,7 @@ from vecinfer.query import facet, groups, matrix, planner, records
 from vecinfer.service import strict_mode
 from vecinfer.service.context import RequestContext
 from vecinfer.service.limits import Limits
-from vecinfer.service.running import NO_USAGE, answer, answer_now, no_check, within_deadline
+from vecinfer.service.running import NO_USAGE, OnLoop, answer, answer_now, no_check, within_deadline
 from vecinfer.storage.catalog import Catalog
 from vecinfer.storage.collection import Collection
 from vecinfer.storage.text_match import check_text_index_params, normalize_text_index_params
@@ -133,16 +133,15 @@ class PointOperations:
         return await answer(ctx, operation, work, bounded=False, check=lambda: self._check_write(operations))
 
     def write_now(self, ctx: RequestContext, operation: str, name: str, operations: list[ops.CollectionOperation],
-                  wait: bool) -> Answer[list[UpdateResult]] | None:
-        """`_write` in the calling thread (the gRPC door's workers), or None when the operations
-        carry inference objects: embedding them needs the event loop (`_write` then)."""
-        if slots_in_operations(operations):
-            return None
-
+                  wait: bool, on_loop: OnLoop) -> Answer[list[UpdateResult]]:
+        """`_write` in the calling thread (the gRPC door's workers): only the embedding of
+        inference objects, if any, runs on the event loop, through `on_loop`."""
         def work() -> tuple[list[UpdateResult], dict[str, int]]:
             collection = self._catalog.get(name)
             self._strict_write_now(ctx, collection, operations)
-            return _updated(collection.write(operations), wait, len(operations)), NO_USAGE
+            slots = slots_in_operations(operations)
+            usage = on_loop(self._resolve(ctx, operation, slots, "document")) if slots else NO_USAGE
+            return _updated(collection.write(operations), wait, len(operations)), usage
 
         return answer_now(ctx, operation, work, check=lambda: self._check_write(operations))
 
@@ -158,11 +157,11 @@ class PointOperations:
         batch = await self._write(ctx, _WRITE_OPERATIONS[type(op)], name, [op], wait)
         return Answer(batch.result[0], batch.seconds, batch.usage)
 
-    def write_one_now(self, ctx: RequestContext, name: str, op: ops.CollectionOperation,
-                      wait: bool) -> Answer[UpdateResult] | None:
-        """One write in the calling thread, or None when it needs the event loop (`write_now`)."""
-        batch = self.write_now(ctx, _WRITE_OPERATIONS[type(op)], name, [op], wait)
-        return None if batch is None else Answer(batch.result[0], batch.seconds, batch.usage)
+    def write_one_now(self, ctx: RequestContext, name: str, op: ops.CollectionOperation, wait: bool,
+                      on_loop: OnLoop) -> Answer[UpdateResult]:
+        """One write in the calling thread (`write_now`)."""
+        batch = self.write_now(ctx, _WRITE_OPERATIONS[type(op)], name, [op], wait, on_loop)
+        return Answer(batch.result[0], batch.seconds, batch.usage)
 
     async def upsert(self, ctx: RequestContext, name: str, op: ops.Upsert, wait: bool) -> Answer[UpdateResult]:
         return await self.write_one(ctx, name, op, wait)
@@ -206,9 +205,9 @@ class PointOperations:
         return await self._write(ctx, "update_batch", name, operations, wait)
 
     def update_batch_now(self, ctx: RequestContext, name: str, operations: list[ops.CollectionOperation],
-                         wait: bool) -> Answer[list[UpdateResult]] | None:
-        """`update_batch` in the calling thread, or None when it needs the event loop."""
-        return self.write_now(ctx, "update_batch", name, operations, wait)
+                         wait: bool, on_loop: OnLoop) -> Answer[list[UpdateResult]]:
+        """`update_batch` in the calling thread (`write_now`)."""
+        return self.write_now(ctx, "update_batch", name, operations, wait, on_loop)
 
     # ------------------------------------------------------------------ reads
 
@@ -306,13 +305,16 @@ class PointOperations:
         return await answer(ctx, operation, work, check=lambda: self._check_queries(ctx, name, requests, batch))
 
     def queries_now(self, ctx: RequestContext, operation: str, name: str, requests: list[QueryRequest],
-                    batch: bool) -> Answer[list[list[ScoredPoint]]] | None:
-        """`_queries` in the calling thread (the gRPC door's workers), or None when a query
-        carries inference objects: embedding them needs the event loop (`_queries` then)."""
-        if any(slots_in_query(request.root) for request in requests):
-            return None
-        return answer_now(ctx, operation, lambda: (self._query_runner(name, requests)(), NO_USAGE),
-                          check=lambda: self._check_queries(ctx, name, requests, batch))
+                    batch: bool, on_loop: OnLoop) -> Answer[list[list[ScoredPoint]]]:
+        """`_queries` in the calling thread (the gRPC door's workers): only the embedding of
+        inference objects, if any, runs on the event loop, through `on_loop`."""
+        def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
+            run = self._query_runner(name, requests)
+            slots = [slot for request in requests for slot in slots_in_query(request.root)]
+            usage = on_loop(self._resolve(ctx, operation, slots, "query")) if slots else NO_USAGE
+            return run(), usage
+
+        return answer_now(ctx, operation, work, check=lambda: self._check_queries(ctx, name, requests, batch))
 
     async def query(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]]:
         batch = await self._queries(ctx, "query", name, [request], batch=False)
@@ -322,15 +324,16 @@ class PointOperations:
                           requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
         return await self._queries(ctx, "query_batch", name, requests, batch=True)
 
-    def query_now(self, ctx: RequestContext, name: str, request: QueryRequest) -> Answer[list[ScoredPoint]] | None:
-        """`query` in the calling thread, or None when it needs the event loop (`queries_now`)."""
-        batch = self.queries_now(ctx, "query", name, [request], batch=False)
-        return None if batch is None else Answer(batch.result[0], batch.seconds, batch.usage)
+    def query_now(self, ctx: RequestContext, name: str, request: QueryRequest,
+                  on_loop: OnLoop) -> Answer[list[ScoredPoint]]:
+        """`query` in the calling thread (`queries_now`)."""
+        batch = self.queries_now(ctx, "query", name, [request], False, on_loop)
+        return Answer(batch.result[0], batch.seconds, batch.usage)
 
-    def query_batch_now(self, ctx: RequestContext, name: str,
-                        requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]] | None:
-        """`query_batch` in the calling thread, or None when it needs the event loop."""
-        return self.queries_now(ctx, "query_batch", name, requests, batch=True)
+    def query_batch_now(self, ctx: RequestContext, name: str, requests: list[QueryRequest],
+                        on_loop: OnLoop) -> Answer[list[list[ScoredPoint]]]:
+        """`query_batch` in the calling thread (`queries_now`)."""
+        return self.queries_now(ctx, "query_batch", name, requests, True, on_loop)
 
     # ------------------------------------------------------------------ groups, facets, distance matrices
 

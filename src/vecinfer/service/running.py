@@ -6,8 +6,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Protocol, TypeVar
 
 from vecinfer import metrics
 from vecinfer.domain.errors import DeadlineExceeded, VecinferError
@@ -15,6 +15,13 @@ from vecinfer.domain.results import Answer
 from vecinfer.service.context import RequestContext
 
 T = TypeVar("T")
+
+
+class OnLoop(Protocol):
+    """Runs a coroutine on the service's event loop from another thread and returns its result
+    (the gRPC door's, which also cancels it when the call ends)."""
+
+    def __call__(self, work: Coroutine[Any, Any, T], /) -> T: ...
 # The usage of work that embeds nothing.
 NO_USAGE: dict[str, int] = {}
 
@@ -53,9 +60,9 @@ async def answer(ctx: RequestContext, operation: str, work: Callable[[], Awaitab
 
 def answer_now(ctx: RequestContext, operation: str, work: Callable[[], tuple[T, dict[str, int]]],
                check: Callable[[], None] = no_check) -> Answer[T]:
-    """`answer` for work that embeds nothing, run in the calling thread (the gRPC door's
-    workers): no event loop, no thread hop. A deadline already passed refuses the work; one
-    that passes while it runs ends the call on the client's side, and the door drops the reply."""
+    """`answer` for work run in the calling thread (the gRPC door's workers): no event loop,
+    no thread hop. A deadline already passed refuses the work; one that passes while it runs
+    ends the call on the client's side, and the door drops the reply."""
     with _counted(ctx, operation) as started:
         check()
         remaining = ctx.remaining()

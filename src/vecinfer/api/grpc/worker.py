@@ -1,12 +1,14 @@
 """Where a gRPC call runs. The door is a synchronous grpc.server: each call arrives on one of
-its worker threads. Queries and writes that embed nothing are answered right there (no event
-loop, no thread hop: the cheapest path through Python's gRPC); everything else is a coroutine of
-the service core, run on the service's event loop (where inference, provider calls and the REST
-door live) while the worker waits for it."""
+its worker threads. Queries and writes are answered right there (no event loop, no thread hop:
+the cheapest path through Python's gRPC), except the embedding of their inference objects,
+which runs on the service's event loop (where the micro-batchers, provider calls and the REST
+door live) while the worker waits. The other operations are coroutines of the service core,
+run on the loop the same way."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from vecinfer.domain import points as ops
 from vecinfer.domain.query import QueryRequest, ScoredPoint
 from vecinfer.domain.results import Answer, UpdateResult
 from vecinfer.service.points import PointOperations
+from vecinfer.service.running import OnLoop
 
 T = TypeVar("T")
 
@@ -36,38 +39,30 @@ class ServiceLoop:
         context.add_callback(future.cancel)  # a no-op once the work is done
         return future.result()  # concurrent.futures.CancelledError once the call has ended
 
+    def for_call(self, context: grpc.ServicerContext) -> OnLoop:
+        """`run` for this call, as the service's thread paths take it."""
+        return functools.partial(self.run, context)
+
 
 def query(points: PointOperations, loop: ServiceLoop, context: grpc.ServicerContext, message: Any,
           request: QueryRequest) -> Answer[list[ScoredPoint]]:
-    ctx = request_context(context, message)
-    answer = points.query_now(ctx, message.collection_name, request)
-    if answer is None:
-        answer = loop.run(context, points.query(ctx, message.collection_name, request))
-    return answer
+    return points.query_now(request_context(context, message), message.collection_name, request,
+                            loop.for_call(context))
 
 
 def query_batch(points: PointOperations, loop: ServiceLoop, context: grpc.ServicerContext, message: Any,
                 requests: list[QueryRequest]) -> Answer[list[list[ScoredPoint]]]:
-    ctx = request_context(context, message)
-    answer = points.query_batch_now(ctx, message.collection_name, requests)
-    if answer is None:
-        answer = loop.run(context, points.query_batch(ctx, message.collection_name, requests))
-    return answer
+    return points.query_batch_now(request_context(context, message), message.collection_name, requests,
+                                  loop.for_call(context))
 
 
 def write(points: PointOperations, loop: ServiceLoop, context: grpc.ServicerContext, message: Any,
           operation: ops.CollectionOperation, wait: bool) -> Answer[UpdateResult]:
-    ctx = request_context(context, message)
-    answer = points.write_one_now(ctx, message.collection_name, operation, wait)
-    if answer is None:
-        answer = loop.run(context, points.write_one(ctx, message.collection_name, operation, wait))
-    return answer
+    return points.write_one_now(request_context(context, message), message.collection_name, operation, wait,
+                                loop.for_call(context))
 
 
 def write_batch(points: PointOperations, loop: ServiceLoop, context: grpc.ServicerContext, message: Any,
                 operations: list[ops.CollectionOperation], wait: bool) -> Answer[list[UpdateResult]]:
-    ctx = request_context(context, message)
-    answer = points.update_batch_now(ctx, message.collection_name, operations, wait)
-    if answer is None:
-        answer = loop.run(context, points.update_batch(ctx, message.collection_name, operations, wait))
-    return answer
+    return points.update_batch_now(request_context(context, message), message.collection_name, operations, wait,
+                                   loop.for_call(context))
