@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ from vecinfer.domain.query import (
     Sample,
     ScoredPoint,
     ScrollRequest,
+    SearchParams,
     examples_of,
 )
 from vecinfer.query import formula, fusion, mmr, ordering, scoring
@@ -123,9 +125,12 @@ def _pairwise(rows: np.ndarray, distance: str) -> np.ndarray:
 
 
 class _Execution:
-    def __init__(self, collection: Collection, lookup: dict[str, Collection]) -> None:
+    def __init__(self, collection: Collection, lookup: dict[str, Collection],
+                 searched: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.c = collection
         self.lookup = lookup
+        # Index searches already done for some root nodes (by id), by `execute_batch`.
+        self.searched = searched or {}
 
     # -------------------------------------------------------------- vectors
 
@@ -236,8 +241,11 @@ class _Execution:
         """Best `limit` by the vector's distance: an index search at a leaf, exact scoring of the
         prefetch union inside the tree."""
         if candidates is None:
-            mask = self.c.matching(flt)
-            offsets, scores = self.c.search(name, vector, limit, mask, node.params, self._weights(name, vector, node))
+            found = self.searched.get(id(node))
+            if found is None:
+                mask = self.c.matching(flt)
+                found = self.c.search(name, vector, limit, mask, node.params, self._weights(name, vector, node))
+            offsets, scores = found
             ranked = list(zip(offsets.tolist(), scores.tolist()))
         else:
             offsets = self._with_vector(self._pool(flt, candidates), name)
@@ -411,11 +419,66 @@ class _Execution:
         return self.ordered(node.query, flt, limit, candidates)
 
 
-def execute(collection: Collection, request: QueryRequest,
-            lookup: dict[str, Collection] | None = None) -> list[ScoredPoint]:
+def execute_batch(collection: Collection, requests: list[QueryRequest],
+                  lookup: dict[str, Collection] | None = None) -> list[list[ScoredPoint]]:
+    """`execute` for each request (same answers), with the plain nearest searches among them
+    (a vector, no prefetch, the same vector name, filter, limit and search parameters) sent to
+    the index together: one graph search call per segment for all of them."""
+    searched: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for shared in _shared_searches(collection, requests):
+        vectors = np.stack([vector for _, vector in shared.roots])
+        found = collection.search_many(shared.name, vectors, shared.limit, collection.matching(shared.filter),
+                                       shared.params)
+        searched.update((id(root), result) for (root, _), result in zip(shared.roots, found))
+    return [execute(collection, request, lookup, searched) for request in requests]
+
+
+@dataclass
+class _SharedSearch:
+    """One index search that several roots make with their own vectors."""
+
+    name: str
+    filter: Filter | None
+    limit: int
+    params: SearchParams
+    roots: list[tuple[Prefetch, np.ndarray]]
+
+    def takes(self, name: str, flt: Filter | None, limit: int, params: SearchParams) -> bool:
+        return ((self.name, self.filter, self.limit, self.params.exact, self.params.hnsw_ef)
+                == (name, flt, limit, params.exact, params.hnsw_ef))
+
+
+def _shared_searches(collection: Collection, requests: list[QueryRequest]) -> list[_SharedSearch]:
+    """Roots that are one plain dense nearest search each, grouped by what their index search
+    shares; a search nobody shares is left to `execute`."""
+    preparing = _Execution(collection, {})
+    shared: list[_SharedSearch] = []
+    for request in requests:
+        root, query = request.root, request.root.query
+        if (root.prefetch or root.lookup_from is not None or not isinstance(query, Nearest)
+                or query.point_id is not None or not isinstance(query.vector, np.ndarray)):
+            continue
+        name = preparing._vector_name(root)
+        if name not in collection.config.dense:
+            continue
+        vector = preparing._example_vector(Example(query.vector, None), name, root)
+        if not isinstance(vector, np.ndarray) or vector.ndim != 1:
+            continue  # a multivector query: scored exactly, nothing to share
+        limit = root.limit + request.offset
+        search = next((s for s in shared if s.takes(name, root.filter, limit, root.params)), None)
+        if search is None:
+            shared.append(_SharedSearch(name, root.filter, limit, root.params, [(root, vector)]))
+        else:
+            search.roots.append((root, vector))
+    return [search for search in shared if len(search.roots) > 1]
+
+
+def execute(collection: Collection, request: QueryRequest, lookup: dict[str, Collection] | None = None,
+            searched: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> list[ScoredPoint]:
     """Run one query that `validate` accepted; the caller holds the read locks of `collection`
-    and of every collection in `lookup` (by name)."""
-    execution = _Execution(collection, lookup or {})
+    and of every collection in `lookup` (by name). `searched`: index searches `execute_batch`
+    already made for root nodes."""
+    execution = _Execution(collection, lookup or {}, searched)
     total = request.root.limit + request.offset
     if isinstance(request.root.query, OrderBy):
         hits: list[tuple[int, float, int | float | None]] = [

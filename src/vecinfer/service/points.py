@@ -290,7 +290,7 @@ class PointOperations:
                 for _, locked in sorted([(collection.name, collection), *others.items()], key=lambda x: x[0]):
                     locks.enter_context(locked.lock.reading())
                 lookup = {**others, name: collection, collection.name: collection}
-                return [planner.execute(collection, request, lookup) for request in requests]
+                return planner.execute_batch(collection, requests, lookup)
 
         return run
 

@@ -651,6 +651,12 @@ class Collection:
             return self.segments.sparse[name].search(vector, k, mask, weights)
         return self.segments.dense[name].search(vector, k, mask, **self.search_options(name, params))
 
+    def search_many(self, name: str, vectors: np.ndarray, k: int, mask: np.ndarray,
+                    params: SearchParams) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` for each row of `vectors` (prepared plain dense vectors of `name`), with
+        one index call per segment."""
+        return self.segments.dense[name].search_many(vectors, k, mask, **self.search_options(name, params))
+
     def score(self, name: str, vector: np.ndarray | SparseVector, offsets: np.ndarray,
               weights: np.ndarray | None = None) -> np.ndarray:
         """Returned scores of `offsets` (which must hold the vector); MaxSim for a multivector name."""

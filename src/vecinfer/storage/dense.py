@@ -74,6 +74,12 @@ class DenseStore:
         params = faiss.SearchParameters()
         return _faiss_search(self.index, params, query, min(k, count), mask, self.params.distance)
 
+    def search_many(self, queries: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+                    full_scan_points: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` for each row of `queries`. One by one: batched BLAS products and FAISS's
+        batched flat scan sum in another order, and scores must not depend on the batch."""
+        return [self.search(query, k, mask, exact, ef, full_scan_points) for query in queries]
+
 
 class SealedDenseStore:
     """Dense vectors of a sealed segment: rows memory-mapped from disk, never appended to,
@@ -127,13 +133,28 @@ class SealedDenseStore:
             candidates = np.flatnonzero(mask)
             scores = self.score(query, candidates).astype(np.float32)
             return _top_k(candidates, scores, min(k, count), self.params.distance.higher_is_better)
+        return self._graph_search(query.reshape(1, -1), k, mask, count, ef)[0]
+
+    def search_many(self, queries: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+                    full_scan_points: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` for each row of `queries`, the graph searches in one FAISS call (each query
+        walks the graph exactly as it would alone)."""
+        live = mask & self.present.view()
+        count = int(live.sum())
+        if count == 0 or k <= 0 or exact or self.index is None or count <= max(full_scan_points, k):
+            return [self.search(query, k, mask, exact, ef, full_scan_points) for query in queries]
+        return self._graph_search(queries, k, live, count, ef)
+
+    def _graph_search(self, queries: np.ndarray, k: int, mask: np.ndarray, count: int,
+                      ef: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        assert self.index is not None
         # faiss's bundled stubs omit SearchParametersHNSW, which its SWIG module defines.
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         # A filter that keeps a fraction of the points needs a wider beam to find k of them.
         selectivity = count / len(mask)
         params.efSearch = int(max(ef, k) * min(8.0, max(1.0, 1.0 / max(selectivity, 1e-9) ** 0.5)))
-        return _faiss_search(self.index, params, query, min(k, count), mask if count < len(mask) else None,
-                             self.params.distance)
+        return _faiss_search_many(self.index, params, queries, min(k, count), mask if count < len(mask) else None,
+                                  self.params.distance)
 
 
 class FlagArray:
@@ -159,15 +180,23 @@ class FlagArray:
 def _faiss_search(index: faiss.Index, params: faiss.SearchParameters, query: np.ndarray, k: int,
                   mask: np.ndarray | None, distance: Distance) -> tuple[np.ndarray, np.ndarray]:
     """Search a FAISS index, restricted to `mask` rows when given; Qdrant-style scores."""
+    return _faiss_search_many(index, params, query.reshape(1, -1), k, mask, distance)[0]
+
+
+def _faiss_search_many(index: faiss.Index, params: faiss.SearchParameters, queries: np.ndarray, k: int,
+                       mask: np.ndarray | None, distance: Distance) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`_faiss_search` for each row of `queries`, in one call."""
     if mask is not None:
         packed = np.packbits(mask, bitorder="little")  # must outlive the search call
         params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(packed))
-    distances, labels = index.search(query.reshape(1, -1), k, params=params)
-    keep = labels[0] >= 0
-    labels, distances = labels[0][keep], distances[0][keep]
+    distances, labels = index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
     if distance is Distance.EUCLID:
         distances = np.sqrt(np.maximum(distances, 0))
-    return labels, distances
+    out = []
+    for row_labels, row_distances in zip(labels, distances):
+        keep = row_labels >= 0
+        out.append((row_labels[keep], row_distances[keep]))
+    return out
 
 
 def _top_k(candidates: np.ndarray, scores: np.ndarray, k: int, higher_is_better: bool) -> tuple[np.ndarray, np.ndarray]:

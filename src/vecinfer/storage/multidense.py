@@ -149,6 +149,11 @@ class _Scoring:
         scores = self.score(query, candidates)
         return _top_k(candidates, scores, min(k, len(candidates)), self.params.distance.higher_is_better)
 
+    def search_many(self, queries: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+                    full_scan_points: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` for each query (a stack of query matrices; exact scoring gains nothing from a batch)."""
+        return [self.search(query, k, mask) for query in queries]
+
     def get(self, offset: int) -> np.ndarray | None:
         if not self.present[offset]:
             return None

@@ -203,6 +203,19 @@ class DenseView:
         # The merge orders by score, then offset: the same answer however the parts arrived.
         return _merge_top(parts, k, self.params.distance.higher_is_better)
 
+    def search_many(self, queries: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
+                    full_scan_points: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` for each row of `queries` (plain dense vectors), one index call per segment."""
+        per_segment = []
+        for segment, base in zip(self.segments.all, self.segments.bases):
+            local = mask[base : base + segment.size]
+            if local.any():
+                found = segment.vector_store(self.name).search_many(queries, k, local, exact=exact, ef=ef,
+                                                                    full_scan_points=full_scan_points)
+                per_segment.append([(offsets + base, scores) for offsets, scores in found])
+        better = self.params.distance.higher_is_better
+        return [_merge_top([found[i] for found in per_segment], k, better) for i in range(len(queries))]
+
     def score(self, query: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         out = np.zeros(len(offsets), dtype=np.float32)
         for segment, base in zip(self.segments.all, self.segments.bases):
