@@ -11,6 +11,7 @@ import threading
 import grpc
 import numpy as np
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 from qdrant_client import grpc as qgrpc
 
@@ -33,9 +34,11 @@ def metric(server: ServerProcess, name: str) -> float:
 
 @pytest.fixture(scope="module")
 def door(tmp_path_factory):
-    """A server with only two gRPC workers, so that a handful of callers already queue."""
+    """A server with only two gRPC workers (one of which a stream may hold), so that a handful
+    of callers already queue."""
     tmp = tmp_path_factory.mktemp("door")
-    server = ServerProcess(tmp / "storage", tmp / "server.log", env={"VECINFER_GRPC_WORKERS": "2"}).start()
+    server = ServerProcess(tmp / "storage", tmp / "server.log",
+                           env={"VECINFER_GRPC_WORKERS": "2", "VECINFER_GRPC_MAX_STREAMS": "1"}).start()
     channel = grpc.insecure_channel(server.grpc_address)
     points = qgrpc.PointsStub(channel)
     qgrpc.CollectionsStub(channel).Create(qgrpc.CreateCollection(
@@ -135,8 +138,31 @@ def test_callers_beyond_the_worker_pool_wait_their_turn(door):
     assert found == {i: i for i in range(24)}
 
 
-def test_a_worker_pool_of_none_is_refused_at_start(tmp_path):
-    server = ServerProcess(tmp_path / "storage", tmp_path / "server.log", env={"VECINFER_GRPC_WORKERS": "0"})
-    with pytest.raises(RuntimeError, match="VECINFER_GRPC_WORKERS"):
+def test_open_streams_are_bounded_and_leave_workers_for_queries(door):
+    server, points = door
+    health = health_pb2_grpc.HealthStub(grpc.insecure_channel(server.grpc_address))
+    held = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=60)
+    assert next(held).status == health_pb2.HealthCheckResponse.SERVING  # open, and holding a worker
+    try:
+        with pytest.raises(grpc.RpcError) as err:
+            next(health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=30))
+        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "VECINFER_GRPC_MAX_STREAMS" in err.value.details()
+        points.Upsert(qgrpc.UpsertPoints(collection_name="door", wait=True, points=[_point(7)]), timeout=30)
+        (hit,) = points.Query(_nearest(7), timeout=30).result  # the other worker still answers
+        assert hit.id.num == 7
+    finally:
+        held.cancel()
+    # The closed stream gave its place back.
+    again = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=30)
+    assert next(again).status == health_pb2.HealthCheckResponse.SERVING
+    again.cancel()
+
+
+@pytest.mark.parametrize("env", [{"VECINFER_GRPC_WORKERS": "0"},
+                                 {"VECINFER_GRPC_WORKERS": "8", "VECINFER_GRPC_MAX_STREAMS": "8"}])
+def test_worker_and_stream_bounds_that_leave_no_worker_are_refused_at_start(tmp_path, env):
+    server = ServerProcess(tmp_path / "storage", tmp_path / "server.log", env=env)
+    with pytest.raises(RuntimeError, match="VECINFER_GRPC_MAX_STREAMS .* below VECINFER_GRPC_WORKERS"):
         server.start(timeout=60)
     server.stop()

@@ -38,8 +38,11 @@ class Settings:
     grpc_max_message_mb: int = 64
     # The gRPC door's worker threads: calls in progress at once (more wait their turn). A call
     # that embeds holds one while it waits for inference, so this also bounds how many gRPC
-    # calls the inference micro-batches can gather.
-    grpc_workers: int = 64
+    # calls the inference micro-batches can gather; a thread that waits costs memory, not CPU.
+    grpc_workers: int = 256
+    # Streaming calls (health Watch, reflection) open at once: each holds a worker thread for
+    # as long as its client keeps it open. Must leave workers for everything else.
+    grpc_max_streams: int = 32
 
     # Authentication (Qdrant's service.api_key / read_only_api_key): when set, every request
     # but the health endpoints must carry one of them (`api-key` metadata or header, or

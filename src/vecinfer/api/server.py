@@ -28,6 +28,7 @@ from vecinfer.api.grpc.points import PointsServicer
 from vecinfer.api.grpc.qdrant import QdrantServicer
 from vecinfer.api.grpc.reflection import enable_reflection
 from vecinfer.api.grpc.snapshots import SnapshotsServicer
+from vecinfer.api.grpc.streams import StreamBound
 from vecinfer.api.grpc.worker import ServiceLoop
 from vecinfer.api.rest.app import build_app
 from vecinfer.api.rest.gateway import build_gateway_app
@@ -128,11 +129,13 @@ async def serve(settings: Settings) -> None:
     if not keys.enabled and not _is_loopback(settings.host):
         log.warning("listening on %s without an API key: anyone who reaches the ports can read and delete "
                     "every collection; set --api-key (VECINFER_API_KEY)", settings.host)
-    interceptors: list[grpc.ServerInterceptor] = [DecodeGuard()]
+    if not 1 <= settings.grpc_max_streams < settings.grpc_workers:
+        raise StartupFailed(f"VECINFER_GRPC_MAX_STREAMS ({settings.grpc_max_streams}) must be at least 1 and below "
+                            f"VECINFER_GRPC_WORKERS ({settings.grpc_workers}): streams must leave worker threads "
+                            "for queries and writes")
+    interceptors: list[grpc.ServerInterceptor] = [StreamBound(settings.grpc_max_streams), DecodeGuard()]
     if keys.enabled:
         interceptors.insert(0, ApiKeyInterceptor(keys))  # refuse before anything is decoded
-    if settings.grpc_workers < 1:
-        raise StartupFailed(f"--grpc-workers (VECINFER_GRPC_WORKERS) is {settings.grpc_workers}; it must be 1 or more")
     # A synchronous server: its worker threads answer plain queries and writes themselves,
     # cheaper than grpc.aio's event loop plus a thread hop (BENCHMARKS.md "gRPC door").
     workers = futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc-worker")
