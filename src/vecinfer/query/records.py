@@ -70,7 +70,10 @@ def record_of(collection: Collection, offset: int, with_payload: PayloadSelector
     vectors = None
     if with_vectors.enable or with_vectors.names is not None:
         vectors = select_vectors(collection.vectors_at(offset), with_vectors)
-    return Record(collection.id_at(offset), select_payload(collection.payload_at(offset), with_payload), vectors)
+    payload = None  # not even read when none is wanted (most queries)
+    if with_payload.enable or with_payload.include is not None or with_payload.exclude is not None:
+        payload = select_payload(collection.payload_at(offset), with_payload)
+    return Record(collection.id_at(offset), payload, vectors)
 
 
 def retrieve(collection: Collection, ids: list[PointId], with_payload: PayloadSelector, with_vectors: VectorSelector) -> list[Record]:
