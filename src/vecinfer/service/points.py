@@ -143,7 +143,7 @@ class PointOperations:
             usage = on_loop(self._resolve(ctx, operation, slots, "document")) if slots else NO_USAGE
             return _updated(collection.write(operations), wait, len(operations)), usage
 
-        return answer_now(ctx, operation, work, check=lambda: self._check_write(operations))
+        return answer_now(ctx, operation, work, bounded=False, check=lambda: self._check_write(operations))
 
     async def _resolve(self, ctx: RequestContext, operation: str, slots: list[Slot], purpose: Purpose) -> dict[str, int]:
         """Embed every inference object of the request, within the client's deadline."""

@@ -59,16 +59,21 @@ async def answer(ctx: RequestContext, operation: str, work: Callable[[], Awaitab
 
 
 def answer_now(ctx: RequestContext, operation: str, work: Callable[[], tuple[T, dict[str, int]]],
-               check: Callable[[], None] = no_check) -> Answer[T]:
+               bounded: bool = True, check: Callable[[], None] = no_check) -> Answer[T]:
     """`answer` for work run in the calling thread (the gRPC door's workers): no event loop,
-    no thread hop. A deadline already passed refuses the work; one that passes while it runs
-    ends the call on the client's side, and the door drops the reply."""
+    no thread hop. A deadline already passed refuses the work. Work cannot be stopped midway
+    here: `bounded` work that overruns the deadline answers DeadlineExceeded when it ends (the
+    call's own deadline has ended the call by then; a shorter `timeout` in the message is
+    answered as Qdrant does)."""
     with _counted(ctx, operation) as started:
         check()
         remaining = ctx.remaining()
         if remaining is not None and remaining <= 0:
             raise DeadlineExceeded(f"Timeout: {operation} had no time left before the request's deadline")
         result, usage = work()
+        remaining = ctx.remaining()
+        if bounded and remaining is not None and remaining < 0:
+            raise DeadlineExceeded(f"Timeout: {operation} did not finish within the request's timeout")
         return Answer(result, time.perf_counter() - started, usage)
 
 
