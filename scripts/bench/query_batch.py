@@ -21,7 +21,6 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as `vecinfer serve` does: one thread per query
 
-
 sys.path.insert(0, str(Path(__file__).parent))
 from grpc_path import dataset  # noqa: E402
 

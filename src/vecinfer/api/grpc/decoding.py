@@ -3,10 +3,11 @@ grpcio answers when a deserializer raises before any servicer runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import grpc
+
+from vecinfer.api.grpc.wrapping import HandlerWrapper
 
 
 class _Undecodable:
@@ -16,22 +17,12 @@ class _Undecodable:
         self.problem = problem
 
 
-class DecodeGuard(grpc.ServerInterceptor):
-    def __init__(self) -> None:
-        # A method's handler never changes: wrap it once, not on every call.
-        self._guarded: dict[str, Any] = {}
+class DecodeGuard(HandlerWrapper):
+    def wraps(self, handler: Any) -> bool:
+        return not (handler.request_streaming or handler.response_streaming or handler.request_deserializer is None)
 
-    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
-        method: str = handler_call_details.method
-        guarded = self._guarded.get(method)
-        if guarded is not None:
-            return guarded
-        handler = continuation(handler_call_details)
-        if (handler is None or handler.request_streaming or handler.response_streaming
-                or handler.request_deserializer is None):
-            return handler
-        guarded = self._guarded[method] = _guard(method, handler)
-        return guarded
+    def wrap(self, method: str, handler: Any) -> Any:
+        return _guard(method, handler)
 
 
 def _guard(method: str, handler: Any) -> Any:

@@ -10,24 +10,20 @@ from typing import Any
 
 import grpc
 
+from vecinfer.api.grpc.wrapping import HandlerWrapper
 
-class StreamBound(grpc.ServerInterceptor):
+
+class StreamBound(HandlerWrapper):
     def __init__(self, limit: int) -> None:
+        super().__init__()
         self._limit = limit
         self._open = threading.BoundedSemaphore(limit)
-        # A method's handler never changes: wrap it once, not on every call.
-        self._bounded: dict[str, Any] = {}
 
-    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
-        method: str = handler_call_details.method
-        bounded = self._bounded.get(method)
-        if bounded is not None:
-            return bounded
-        handler = continuation(handler_call_details)
-        if handler is None or not (handler.request_streaming or handler.response_streaming):
-            return handler
-        bounded = self._bounded[method] = self._bound(method, handler)
-        return bounded
+    def wraps(self, handler: Any) -> bool:
+        return bool(handler.request_streaming or handler.response_streaming)
+
+    def wrap(self, method: str, handler: Any) -> Any:
+        return self._bound(method, handler)
 
     def _bound(self, method: str, handler: Any) -> Any:
         kwargs = {"request_deserializer": handler.request_deserializer,
