@@ -25,29 +25,34 @@ class CollectionsServicer(pb_grpc.CollectionsServicer):
 
     @grpc_errors
     def Create(self, request: pb.CreateCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = self.loop.run(context, self.collections.create(request_context(context, request), request.collection_name, config_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.create(ctx, request.collection_name, config_from(request)))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     def Update(self, request: pb.UpdateCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = self.loop.run(context, self.collections.update(request_context(context, request), request.collection_name, update_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.update(ctx, request.collection_name, update_from(request)))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     def Delete(self, request: pb.DeleteCollection, context: Context) -> pb.CollectionOperationResponse:
-        answer = self.loop.run(context, self.collections.delete(request_context(context, request), request.collection_name))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.delete(ctx, request.collection_name))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     def Get(self, request: pb.GetCollectionInfoRequest, context: Context) -> pb.GetCollectionInfoResponse:
-        answer = self.loop.run(context, self.collections.get(request_context(context, request), request.collection_name))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.get(ctx, request.collection_name))
         response = pb.GetCollectionInfoResponse(time=answer.seconds)
         info_to(answer.result, response.result)
         return response
 
     @grpc_errors
     def List(self, request: pb.ListCollectionsRequest, context: Context) -> pb.ListCollectionsResponse:
-        answer = self.loop.run(context, self.collections.list(request_context(context, request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.list(ctx))
         response = pb.ListCollectionsResponse(time=answer.seconds)
         for name in answer.result:
             response.collections.add(name=name)
@@ -55,22 +60,26 @@ class CollectionsServicer(pb_grpc.CollectionsServicer):
 
     @grpc_errors
     def UpdateAliases(self, request: pb.ChangeAliases, context: Context) -> pb.CollectionOperationResponse:
-        answer = self.loop.run(context, self.collections.update_aliases(request_context(context, request), alias_actions_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.update_aliases(ctx, alias_actions_from(request)))
         return pb.CollectionOperationResponse(result=answer.result, time=answer.seconds)
 
     @grpc_errors
     def ListAliases(self, request: pb.ListAliasesRequest, context: Context) -> pb.ListAliasesResponse:
-        return _aliases_response(self.loop.run(context, self.collections.aliases(request_context(context, request))))
+        ctx = request_context(context, request)
+        return _aliases_response(self.loop.run(context, self.collections.aliases(ctx)))
 
     @grpc_errors
     def ListCollectionAliases(self, request: pb.ListCollectionAliasesRequest,
                                     context: Context) -> pb.ListAliasesResponse:
-        return _aliases_response(self.loop.run(context, self.collections.aliases(request_context(context, request), request.collection_name)))
+        ctx = request_context(context, request)
+        return _aliases_response(self.loop.run(context, self.collections.aliases(ctx, request.collection_name)))
 
     @grpc_errors
     def CollectionExists(self, request: pb.CollectionExistsRequest,
                                context: Context) -> pb.CollectionExistsResponse:
-        answer = self.loop.run(context, self.collections.exists(request_context(context, request), request.collection_name))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.collections.exists(ctx, request.collection_name))
         response = pb.CollectionExistsResponse(time=answer.seconds)
         response.result.exists = answer.result
         return response

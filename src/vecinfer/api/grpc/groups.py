@@ -24,8 +24,9 @@ class GroupingMethods:
 
     @grpc_errors
     def QueryGroups(self, request: pb.QueryPointGroups, context: Context) -> pb.QueryGroupsResponse:
-        answer = self.loop.run(context, self.points.query_groups(request_context(context, request), request.collection_name,
-                                                convert.query_groups_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.query_groups(ctx, request.collection_name,
+                                                                 convert.query_groups_from(request)))
         response = pb.QueryGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
         fill_usage(answer.usage, response)
@@ -33,8 +34,9 @@ class GroupingMethods:
 
     @grpc_errors
     def SearchGroups(self, request: pb.SearchPointGroups, context: Context) -> pb.SearchGroupsResponse:
-        answer = self.loop.run(context, self.points.search_groups(request_context(context, request), request.collection_name,
-                                                 convert.search_groups_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.search_groups(ctx, request.collection_name,
+                                                                  convert.search_groups_from(request)))
         response = pb.SearchGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
         fill_usage(answer.usage, response)
@@ -42,8 +44,9 @@ class GroupingMethods:
 
     @grpc_errors
     def RecommendGroups(self, request: pb.RecommendPointGroups, context: Context) -> pb.RecommendGroupsResponse:
-        answer = self.loop.run(context, self.points.recommend_groups(request_context(context, request), request.collection_name,
-                                                    convert.recommend_groups_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.recommend_groups(ctx, request.collection_name,
+                                                                     convert.recommend_groups_from(request)))
         response = pb.RecommendGroupsResponse(time=answer.seconds)
         convert.fill_groups(answer.result, response.result)
         fill_usage(answer.usage, response)
@@ -51,8 +54,8 @@ class GroupingMethods:
 
     @grpc_errors
     def Facet(self, request: pb.FacetCounts, context: Context) -> pb.FacetResponse:
-        answer = self.loop.run(context, self.points.facet(request_context(context, request), request.collection_name,
-                                         convert.facet_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.facet(ctx, request.collection_name, convert.facet_from(request)))
         response = pb.FacetResponse(time=answer.seconds)
         convert.fill_facet(answer.result, response)
         return response
@@ -60,8 +63,9 @@ class GroupingMethods:
     @grpc_errors
     def SearchMatrixPairs(self, request: pb.SearchMatrixPoints,
                                 context: Context) -> pb.SearchMatrixPairsResponse:
-        answer = self.loop.run(context, self.points.search_matrix_pairs(request_context(context, request), request.collection_name,
-                                                       convert.matrix_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.search_matrix_pairs(ctx, request.collection_name,
+                                                                        convert.matrix_from(request)))
         response = pb.SearchMatrixPairsResponse(time=answer.seconds)
         convert.fill_pairs(answer.result, response.result)
         return response
@@ -69,8 +73,9 @@ class GroupingMethods:
     @grpc_errors
     def SearchMatrixOffsets(self, request: pb.SearchMatrixPoints,
                                   context: Context) -> pb.SearchMatrixOffsetsResponse:
-        answer = self.loop.run(context, self.points.search_matrix_offsets(request_context(context, request), request.collection_name,
-                                                         convert.matrix_from(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.search_matrix_offsets(ctx, request.collection_name,
+                                                                          convert.matrix_from(request)))
         response = pb.SearchMatrixOffsetsResponse(time=answer.seconds)
         convert.fill_offsets(answer.result, response.result)
         return response

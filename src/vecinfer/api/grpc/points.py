@@ -113,9 +113,10 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
     @grpc_errors
     def Get(self, request: pb.GetPoints, context: Context) -> pb.GetResponse:
         ids = [point_id_from(p, "ids") for p in request.ids]
-        answer = self.loop.run(context, self.points.retrieve(request_context(context, request), request.collection_name, ids,
-                                            payload_selector(request, "with_payload", default=False),
-                                            vector_selector(request)))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.retrieve(ctx, request.collection_name, ids,
+                                                             payload_selector(request, "with_payload", default=False),
+                                                             vector_selector(request)))
         response = pb.GetResponse(time=answer.seconds)
         for record in answer.result:
             fill_record(record, response.result.add())
@@ -142,7 +143,8 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
             with_vectors=vector_selector(request),
             order_by=order_by_from(request.order_by) if request.HasField("order_by") else None,
         )
-        answer = self.loop.run(context, self.points.scroll(request_context(context, request), request.collection_name, scroll))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.scroll(ctx, request.collection_name, scroll))
         response = pb.ScrollResponse(time=answer.seconds)
         for record in answer.result.points:
             fill_record(record, response.result.add())
@@ -152,8 +154,9 @@ class PointsServicer(GroupingMethods, LegacyMethods, pb_grpc.PointsServicer):
 
     @grpc_errors
     def Count(self, request: pb.CountPoints, context: Context) -> pb.CountResponse:
-        answer = self.loop.run(context, self.points.count(request_context(context, request), request.collection_name,
-                                         optional_filter(request), exact=request.exact if request.HasField("exact") else True))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.points.count(ctx, request.collection_name,
+                                                          optional_filter(request), exact=request.exact if request.HasField("exact") else True))
         response = pb.CountResponse(time=answer.seconds)
         response.result.count = answer.result
         return response

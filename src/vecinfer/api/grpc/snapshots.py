@@ -49,27 +49,32 @@ class SnapshotsServicer(pb_grpc.SnapshotsServicer):
 
     @grpc_errors
     def Create(self, request: pb.CreateSnapshotRequest, context: Context) -> pb.CreateSnapshotResponse:
-        return _created(self.loop.run(context, self.snapshots.create(request_context(context, request), request.collection_name)))
+        ctx = request_context(context, request)
+        return _created(self.loop.run(context, self.snapshots.create(ctx, request.collection_name)))
 
     @grpc_errors
     def List(self, request: pb.ListSnapshotsRequest, context: Context) -> pb.ListSnapshotsResponse:
-        return _listed(self.loop.run(context, self.snapshots.list(request_context(context, request), request.collection_name)))
+        ctx = request_context(context, request)
+        return _listed(self.loop.run(context, self.snapshots.list(ctx, request.collection_name)))
 
     @grpc_errors
     def Delete(self, request: pb.DeleteSnapshotRequest, context: Context) -> pb.DeleteSnapshotResponse:
-        answer = self.loop.run(context, self.snapshots.delete(request_context(context, request), request.collection_name,
-                                             request.snapshot_name))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.snapshots.delete(ctx, request.collection_name, request.snapshot_name))
         return pb.DeleteSnapshotResponse(time=answer.seconds)
 
     @grpc_errors
     def CreateFull(self, request: pb.CreateFullSnapshotRequest, context: Context) -> pb.CreateSnapshotResponse:
-        return _created(self.loop.run(context, self.snapshots.create_full(request_context(context, request))))
+        ctx = request_context(context, request)
+        return _created(self.loop.run(context, self.snapshots.create_full(ctx)))
 
     @grpc_errors
     def ListFull(self, request: pb.ListFullSnapshotsRequest, context: Context) -> pb.ListSnapshotsResponse:
-        return _listed(self.loop.run(context, self.snapshots.list_full(request_context(context, request))))
+        ctx = request_context(context, request)
+        return _listed(self.loop.run(context, self.snapshots.list_full(ctx)))
 
     @grpc_errors
     def DeleteFull(self, request: pb.DeleteFullSnapshotRequest, context: Context) -> pb.DeleteSnapshotResponse:
-        answer = self.loop.run(context, self.snapshots.delete_full(request_context(context, request), request.snapshot_name))
+        ctx = request_context(context, request)
+        answer = self.loop.run(context, self.snapshots.delete_full(ctx, request.snapshot_name))
         return pb.DeleteSnapshotResponse(time=answer.seconds)
