@@ -490,13 +490,22 @@ class Collection:
     def _apply(self, op: ops.CollectionOperation) -> None:
         seg = self.segments
         if isinstance(op, ops.Upsert):
+            # With distinct ids no point's checks depend on another's upsert: check them all,
+            # then append the rows together. An id twice: each must see the ones before it.
+            distinct = len({p.id for p in op.points}) == len(op.points)
+            chosen: list[tuple[PointId, dict, dict[str, Any] | None]] = []
             for p in op.points:
                 exists = p.id in seg.offset_of
                 if (op.mode == "insert_only" and exists) or (op.mode == "update_only" and not exists):
                     continue
                 if exists and not self._matches(p.id, op.update_filter):
                     continue
-                seg.upsert(p.id, p.vectors, copy.deepcopy(p.payload))
+                if distinct:
+                    chosen.append((p.id, p.vectors, copy.deepcopy(p.payload)))
+                else:
+                    seg.upsert(p.id, p.vectors, copy.deepcopy(p.payload))
+            if chosen:
+                seg.upsert_many(chosen)
         elif isinstance(op, ops.UpdateVectors):
             for pv in op.points:
                 if pv.id in seg.offset_of and self._matches(pv.id, op.update_filter):

@@ -197,6 +197,30 @@ class Segment:
         self.version += 1
         return offset
 
+    def upsert_many(self, points: list[tuple[PointId, dict, dict[str, Any] | None]]) -> list[int]:
+        """`upsert` of each point in turn (ids distinct), with each dense store's new rows
+        added in one go."""
+        assert not self.sealed, "points are only appended to the mutable segment"
+        offsets = []
+        for point_id, vectors, payload in points:
+            self.delete(point_id)
+            offset = len(self.ids)
+            self.ids.append(point_id)
+            self.offset_of[point_id] = offset
+            self.alive.append(True)
+            self.payloads.append(payload)
+            for name, multi_store in self.multi.items():
+                assert isinstance(multi_store, MultiDenseStore), "only the mutable segment takes new rows"
+                multi_store.append(vectors.get(name))
+            for name, sparse_store in self.sparse.items():
+                sparse_store.append(vectors.get(name))
+            offsets.append(offset)
+        for name, store in self.dense.items():
+            assert isinstance(store, DenseStore), "only the mutable segment takes new rows"
+            store.extend([vectors.get(name) for _, vectors, _ in points])
+        self.version += 1
+        return offsets
+
     def delete(self, point_id: PointId) -> None:
         offset = self.offset_of.pop(point_id, None)
         if offset is None:

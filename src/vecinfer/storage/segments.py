@@ -126,6 +126,16 @@ class SegmentSet:
         local = self.mutable.upsert(point_id, vectors, payload)
         self.offset_of[point_id] = self.bases[-1] + local
 
+    def upsert_many(self, points: list[tuple[PointId, dict, dict[str, Any] | None]]) -> None:
+        """`upsert` of each point in turn; the ids must be distinct."""
+        for point_id, _, _ in points:
+            old = self.segment_of(point_id)
+            if old is not None and old is not self.mutable:
+                old.delete(point_id)
+        base = self.bases[-1]
+        for (point_id, _, _), local in zip(points, self.mutable.upsert_many(points)):
+            self.offset_of[point_id] = base + local
+
     def delete(self, point_id: PointId) -> None:
         segment = self.segment_of(point_id)
         if segment is not None:
