@@ -425,7 +425,7 @@ def execute_batch(collection: Collection, requests: list[QueryRequest],
     (a vector, no prefetch, the same vector name, filter, limit and search parameters) sent to
     the index together: one graph search call per segment for all of them."""
     searched: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for shared in _shared_searches(collection, requests):
+    for shared in _shared_searches(collection, requests) if len(requests) > 1 else []:
         vectors = np.stack([vector for _, vector in shared.roots])
         found = collection.search_many(shared.name, vectors, shared.limit, collection.matching(shared.filter),
                                        shared.params)

@@ -133,9 +133,7 @@ class SealedDenseStore:
         count = int(mask.sum())
         if count == 0 or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        if exact or self.index is None or count <= max(full_scan_points, k):
-            # Selective filters: score the few candidates exactly, as Qdrant does below its
-            # full-scan threshold.
+        if self._scores_exactly(count, k, exact, full_scan_points):
             candidates = np.flatnonzero(mask)
             scores = self.score(query, candidates).astype(np.float32)
             return _top_k(candidates, scores, min(k, count), self.params.distance.higher_is_better)
@@ -147,9 +145,14 @@ class SealedDenseStore:
         walks the graph exactly as it would alone)."""
         live = mask & self.present.view()
         count = int(live.sum())
-        if count == 0 or k <= 0 or exact or self.index is None or count <= max(full_scan_points, k):
+        if count == 0 or k <= 0 or self._scores_exactly(count, k, exact, full_scan_points):
             return [self.search(query, k, mask, exact, ef, full_scan_points) for query in queries]
         return self._graph_search(queries, k, live, count, ef)
+
+    def _scores_exactly(self, count: int, k: int, exact: bool, full_scan_points: int) -> bool:
+        """Score the candidates one by one instead of walking the graph: when asked, with no
+        graph, or for selective filters (as Qdrant does below its full-scan threshold)."""
+        return exact or self.index is None or count <= max(full_scan_points, k)
 
     def _graph_search(self, queries: np.ndarray, k: int, mask: np.ndarray, count: int,
                       ef: int) -> list[tuple[np.ndarray, np.ndarray]]:

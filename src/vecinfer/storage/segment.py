@@ -179,23 +179,7 @@ class Segment:
     # ------------------------------------------------------------------ writes
 
     def upsert(self, point_id: PointId, vectors: dict, payload: dict[str, Any] | None) -> int:
-        assert not self.sealed, "points are only appended to the mutable segment"
-        self.delete(point_id)
-        offset = len(self.ids)
-        self.ids.append(point_id)
-        self.offset_of[point_id] = offset
-        self.alive.append(True)
-        self.payloads.append(payload)
-        for name, store in self.dense.items():
-            assert isinstance(store, DenseStore), "only the mutable segment takes new rows"
-            store.append(vectors.get(name))
-        for name, multi_store in self.multi.items():
-            assert isinstance(multi_store, MultiDenseStore), "only the mutable segment takes new rows"
-            multi_store.append(vectors.get(name))
-        for name, sparse_store in self.sparse.items():
-            sparse_store.append(vectors.get(name))
-        self.version += 1
-        return offset
+        return self.upsert_many([(point_id, vectors, payload)])[0]
 
     def upsert_many(self, points: list[tuple[PointId, dict, dict[str, Any] | None]]) -> list[int]:
         """`upsert` of each point in turn (ids distinct), with each dense store's new rows
