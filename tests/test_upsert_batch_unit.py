@@ -10,6 +10,7 @@ import pytest
 
 from vecinfer.domain import points as ops
 from vecinfer.domain.collections import CollectionConfig, DenseVectorParams, Distance, OptimizersConfig
+from vecinfer.domain.errors import InvalidArgument
 from vecinfer.domain.filters import Filter, Range
 from vecinfer.domain.query import PayloadSelector, SearchParams, VectorSelector
 from vecinfer.query import records
@@ -68,4 +69,28 @@ def test_an_id_twice_in_one_upsert_is_applied_in_order(tmp_path):
         got = {r.id: r.payload for r in records.retrieve(collection, [900, 901], PayloadSelector(enable=True),
                                                            VectorSelector(enable=False))}
     assert got == {900: {"v": 1}, 901: {"v": 2}}  # insert_only keeps the first; upsert ends with the last
+    catalog.close()
+
+
+@pytest.mark.parametrize("order, named", [((1, 2, 3), "point 2"), ((1, 3, 2), "point 3")])
+def test_the_first_bad_vector_in_request_order_is_named_and_nothing_is_written(tmp_path, order, named):
+    catalog = Catalog(tmp_path / "storage")
+    collection = catalog.create("c", CollectionConfig(dense={"a": DenseVectorParams(DIM, Distance.COSINE)}))
+    bad = {1: np.ones(DIM), 2: np.full(DIM, np.nan), 3: np.ones(DIM + 1)}  # 2: NaN, 3: wrong size
+    with pytest.raises(InvalidArgument, match=named):
+        collection.write([ops.Upsert([ops.Point(i, {"a": bad[i]}, {}) for i in order])])
+    assert collection.points_count() == 0
+    catalog.close()
+
+
+def test_stored_vectors_are_not_the_callers_arrays(tmp_path):
+    catalog = Catalog(tmp_path / "storage")
+    collection = catalog.create("c", CollectionConfig(dense={"d": DenseVectorParams(DIM, Distance.DOT)}))
+    mine = [np.arange(DIM, dtype=np.float32) + i for i in range(3)]
+    collection.write([ops.Upsert([ops.Point(i, {"d": v}, {}) for i, v in enumerate(mine)])])
+    for v in mine:
+        v[:] = -1.0
+    with collection.lock.reading():
+        found = records.scroll(collection, None, None, 10, PayloadSelector(enable=False), VectorSelector(enable=True))[0]
+    assert [np.asarray(r.vectors["d"]).tolist() for r in found] == [(np.arange(DIM) + i).tolist() for i in range(3)]
     catalog.close()
