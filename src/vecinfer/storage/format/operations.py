@@ -43,8 +43,13 @@ def decode(body: bytes) -> tuple[int, list[ops.CollectionOperation]]:
 # ------------------------------------------------------------------------------ encoding
 
 
+# One encoder for every record: json.dumps with options builds a new encoder per call, a
+# quarter of a small payload's encoding time.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _JSON.encode(value)
 
 
 def _set_id(target: pb.PointId, point_id: PointId) -> None:

@@ -39,12 +39,36 @@ def _dense(data: Iterable[float]) -> np.ndarray:
     return np.asarray(data, dtype=np.float32)
 
 
+def _dense_message(msg: pb.DenseVector) -> np.ndarray:
+    """A DenseVector's floats, read from its own wire form: upb writes the packed field with one
+    copy, while numpy reads a repeated field number by number (2-3x slower for 384 floats)."""
+    packed = packed_floats(msg.SerializeToString())
+    return packed if packed is not None else _dense(msg.data)
+
+
+def packed_floats(raw: bytes) -> np.ndarray | None:
+    """The floats of a message whose only field is packed floats number 1, or None for anything
+    else (empty, or unknown fields beside it)."""
+    if raw[:1] != b"\x0a":  # field 1, length-delimited
+        return None
+    length, shift, at = 0, 0, 1
+    while at < len(raw) and shift < 35:
+        byte = raw[at]
+        length |= (byte & 0x7F) << shift
+        shift, at = shift + 7, at + 1
+        if not byte & 0x80:
+            if at + length != len(raw) or length % 4:
+                return None
+            return np.frombuffer(raw, dtype="<f4", offset=at).astype(np.float32)
+    return None
+
+
 def _sparse(msg: pb.SparseVector) -> SparseVector:
     return SparseVector.build(msg.indices, msg.values)
 
 
 def _multi(msg: pb.MultiDenseVector, where: str) -> np.ndarray:
-    return multi_dense([np.asarray(row.data, dtype=np.float32) for row in msg.vectors], f"{where}.vectors")
+    return multi_dense([_dense_message(row) for row in msg.vectors], f"{where}.vectors")
 
 
 def _legacy_multi(data: Iterable[float], count: int) -> np.ndarray:
@@ -59,7 +83,7 @@ def _legacy_multi(data: Iterable[float], count: int) -> np.ndarray:
 def vector_from(msg: pb.Vector) -> VectorValue:
     kind = msg.WhichOneof("vector")
     if kind == "dense":
-        return _dense(msg.dense.data)
+        return _dense_message(msg.dense)
     if kind == "sparse":
         return _sparse(msg.sparse)
     if kind == "document":
@@ -96,7 +120,7 @@ def vector_input_from(msg: pb.VectorInput) -> tuple[VectorValue | None, PointId 
     if kind == "id":
         return None, point_id_from(msg.id, "nearest.id")
     if kind == "dense":
-        return _dense(msg.dense.data), None
+        return _dense_message(msg.dense), None
     if kind == "sparse":
         return _sparse(msg.sparse), None
     if kind == "document":
