@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import numpy as np
+import pytest
 from google.protobuf.unknown_fields import UnknownFieldSet
 from qdrant_client import grpc as qgrpc
 from qdrant_client import models
@@ -145,6 +146,67 @@ def test_a_hit_is_the_miss_bit_for_bit_and_usage_says_so_on_both_doors(server_fa
     assert metric(server, 'vecinfer_embedding_cache_lookups_total{outcome="hit"}') >= 4
 
 
+def labelled(server, name: str, label: str) -> float:
+    status, _, text = call(server.http_port, "GET", "/metrics")
+    assert status == 200
+    for line in text.splitlines():
+        if line.startswith(name + "{") and label in line:
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name}{{{label}}} not in /metrics")
+
+
+def test_grpc_hits_are_answered_on_the_worker_without_the_event_loop(server_factory, tmp_path):
+    server = server_factory(env=ON).start()
+    create(server, "c", {"size": 384, "distance": "Dot"})
+    create(server, "m", {"size": 32, "distance": "Dot"})
+    loop_calls = "vecinfer_grpc_loop_calls_total"
+    text = "Lighthouses guide ships along rocky coasts"
+
+    def upsert(collection: str, points: dict[int, str], options: dict | None = None) -> tuple[float, dict]:
+        before = metric(server, loop_calls)
+        with grpc.insecure_channel(server.grpc_address) as channel:
+            reply = qgrpc.PointsStub(channel).Upsert(qgrpc.UpsertPoints(collection_name=collection, wait=True, points=[
+                qgrpc.PointStruct(id=qgrpc.PointId(num=i), vectors=qgrpc.Vectors(vector=qgrpc.Vector(
+                    document=qgrpc.Document(text=t, model=MINILM, options={
+                        k: qgrpc.Value(integer_value=v) for k, v in (options or {}).items()}))))
+                for i, t in points.items()]), timeout=60)
+        usage = {}
+        for name, model_usage in reply.usage.inference.models.items():
+            hits = [f.data for f in UnknownFieldSet(model_usage) if f.field_number == CACHE_HITS_FIELD]
+            usage[name] = (model_usage.tokens, hits[0] if hits else 0)
+        return metric(server, loop_calls) - before, usage
+
+    loop, usage = upsert("c", {1: text})
+    assert loop == 1 and usage[MINILM][0] > 0 and usage[MINILM][1] == 0  # a miss: the model runs on the loop
+    tokens = usage[MINILM][0]
+    wait_for_writes(server, 1)
+    assert upsert("c", {2: text}) == (0, {MINILM: (0, 1)})  # a hit: answered on the worker
+    vectors = grpc_vectors(server, "c", [1, 2])
+    assert vectors[1].tobytes() == vectors[2].tobytes()
+
+    # Queries: a miss, then a hit that never reaches the loop, with the same answer.
+    before = metric(server, loop_calls)
+    assert grpc_query_usage(server, "c", text) == {MINILM: (tokens, 0)}
+    wait_for_writes(server, 2)
+    assert grpc_query_usage(server, "c", text) == {MINILM: (0, 1)}
+    assert metric(server, loop_calls) == before + 1
+
+    # A request mixing a hit and a miss goes to the loop, and its lookups are counted once.
+    hits, misses = (labelled(server, "vecinfer_embedding_cache_lookups_total", f'outcome="{o}"') for o in ("hit", "miss"))
+    loop, usage = upsert("c", {3: text, 4: text + " and harbours"})
+    assert loop == 1 and usage[MINILM][0] > tokens and usage[MINILM][1] == 1
+    assert labelled(server, "vecinfer_embedding_cache_lookups_total", 'outcome="hit"') == hits + 1
+    assert labelled(server, "vecinfer_embedding_cache_lookups_total", 'outcome="miss"') == misses + 1
+
+    # MRL on the worker: the smaller vector is cut from the cached full one, as the REST door
+    # (which resolves on the loop) cuts it.
+    assert upsert("m", {1: text}, {"mrl": 32}) == (0, {MINILM: (0, 1)})
+    small = {"text": text, "model": MINILM, "options": {"mrl": 32}}
+    assert rest_upsert(server, "m", [{"id": 2, "vector": small}]) == {MINILM: {"tokens": 0, "cache_hits": 1}}
+    cut = grpc_vectors(server, "m", [1, 2])
+    assert len(cut[1]) == 32 and cut[1].tobytes() == cut[2].tobytes()
+
+
 def test_the_cache_survives_a_restart(server_factory, tmp_path):
     server = server_factory(env=ON)
     server.start()
@@ -211,10 +273,14 @@ def test_provider_keys_never_enter_the_cache_and_a_hit_still_needs_one(server_fa
             nearest=qgrpc.VectorInput(document=qgrpc.Document(text="as metadata", model=OPENAI)))),
             metadata=[("openai-api-key", VALID_KEY)], timeout=30)
     wait_for_writes(server, 4)
-    # A hit without a key fails as the miss would, naming the option.
+    # A hit without a key fails as the miss would, naming the option, on both doors.
     status, _, body = call(server.http_port, "POST", "/collections/c/points/query",
                            {"query": {"text": "as a header", "model": OPENAI}, "using": "v"})
     assert status == 400 and "openai-api-key" in body["status"]["error"], body
+    with grpc.insecure_channel(server.grpc_address) as channel, pytest.raises(grpc.RpcError) as err:
+        qgrpc.PointsStub(channel).Query(qgrpc.QueryPoints(collection_name="c", using="v", query=qgrpc.Query(
+            nearest=qgrpc.VectorInput(document=qgrpc.Document(text="as metadata", model=OPENAI)))), timeout=30)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "openai-api-key" in err.value.details()
     assert rest_query(server, "c", {"text": "as a header", "model": OPENAI}, using="v", headers=key) == {
         OPENAI: {"tokens": 0, "cache_hits": 1}}
     server.stop()

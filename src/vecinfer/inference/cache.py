@@ -295,8 +295,9 @@ class EmbeddingCache:
 
     # ------------------------------------------------------------------ reads and writes
 
-    def get_many(self, digests: Sequence[bytes]) -> list[np.ndarray | None]:
-        """The cached vector of each digest, or None. Never raises."""
+    def get_many(self, digests: Sequence[bytes], counted: bool = True) -> list[np.ndarray | None]:
+        """The cached vector of each digest, or None. Never raises. `counted=False` leaves the
+        hit and miss counts to the caller (`count_hits`), for a lookup that may be repeated."""
         found: dict[bytes, np.ndarray] = {}
         with self._lock:
             try:
@@ -324,10 +325,15 @@ class EmbeddingCache:
                         self._flush_touches_locked(conn)
                 except (sqlite3.Error, _Damaged) as exc:  # the hits stand; the LRU order waits
                     self._recover_locked(exc, "refreshing the LRU order")
-        hits = sum(1 for d in digests if d in found)
-        _HITS.inc(hits)
-        _MISSES.inc(len(digests) - hits)
+        if counted:
+            hits = sum(1 for d in digests if d in found)
+            _HITS.inc(hits)
+            _MISSES.inc(len(digests) - hits)
         return [found.get(d) for d in digests]
+
+    @staticmethod
+    def count_hits(hits: int) -> None:
+        _HITS.inc(hits)
 
     def put_many(self, items: Sequence[tuple[bytes, bytes]]) -> None:
         """Store (digest, encoded vector) pairs, evicting the least recently used entries to

@@ -24,7 +24,7 @@ from vecinfer.domain.query import Example, Nearest, Prefetch, examples_of
 from vecinfer.domain.results import Usage
 from vecinfer.inference import mrl
 from vecinfer.inference.backend import Backend, InferenceContext, Purpose
-from vecinfer.inference.cache import EmbeddingCache, backend_identity, cacheable, open_cache
+from vecinfer.inference.cache import EmbeddingCache, backend_identity, cacheable, key_digest, open_cache
 from vecinfer.inference.providers.base import ProviderBackend
 from vecinfer.inference.registry import Registry
 
@@ -147,14 +147,44 @@ class Resolver:
             if vector is None:
                 missing[key] = digest
                 continue
-            obj, backend = unique[key], backends[key]
-            if isinstance(backend, ProviderBackend):
-                backend.require_key(obj, context)  # a request without a key fails as a miss would
+            _count_hit(unique[key], backends[key], context, usage)
             vectors[key] = vector
-            model = usage_name(backend, obj)
-            usage.setdefault(model, 0)  # listed, with no tokens spent on it
-            usage.cache_hits[model] = usage.cache_hits.get(model, 0) + 1
         return vectors, missing
+
+    def resolve_cached_now(self, slots: list[Slot], purpose: Purpose,
+                           context: InferenceContext | None = None) -> Usage | None:
+        """`resolve` on the calling thread (not the event loop's), when the embedding cache holds
+        every input: the gRPC door's workers answer a repeated text without a hand-off to the
+        loop and the cache's thread. None, with nothing filled, when anything must be computed:
+        the caller then runs `resolve`."""
+        cache = self.cache
+        if cache is None or not slots:
+            return None
+        context = context or InferenceContext()
+        check_request_bounds([obj for obj, _ in slots], self.settings)
+        sizes = [mrl.requested_size(obj) for obj, _ in slots]
+        unique: dict[tuple, InferenceInput] = {}
+        for obj, _ in slots:
+            unique.setdefault(obj.key(), obj)
+        backend_of = {key: self.registry.get(obj.model) for key, obj in unique.items()}
+        if not all(cacheable(backend_of[key], obj) for key, obj in unique.items()):
+            return None
+        try:
+            digests = [key_digest(self._identity(backend_of[key]), purpose, obj) for key, obj in unique.items()]
+        except (TypeError, ValueError):  # options JSON cannot hold: `resolve` computes it
+            return None
+        found = cache.get_many(digests, counted=False)
+        if any(vector is None for vector in found):
+            return None  # `resolve` looks up again and counts the lookups once
+        cache.count_hits(len(found))
+        usage = Usage()
+        vectors: dict[tuple, Any] = {}
+        for (key, obj), vector in zip(unique.items(), found):
+            _count_hit(obj, backend_of[key], context, usage)
+            vectors[key] = vector
+        for (obj, put), size in zip(slots, sizes):
+            put(mrl.derive(vectors[obj.key()], size, obj.model))
+        return usage
 
     async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> Usage:
         """Fill every slot; returns tokens used per model, and inputs per model answered by
@@ -214,6 +244,14 @@ class Resolver:
         """Queued cache writes finish (off the event loop) and the cache file closes."""
         if self.cache is not None:
             await asyncio.to_thread(self.cache.close)
+
+
+def _count_hit(obj: InferenceInput, backend: Backend, context: InferenceContext, usage: Usage) -> None:
+    if isinstance(backend, ProviderBackend):
+        backend.require_key(obj, context)  # a request without a key fails as a miss would
+    model = usage_name(backend, obj)
+    usage.setdefault(model, 0)  # listed, with no tokens spent on it
+    usage.cache_hits[model] = usage.cache_hits.get(model, 0) + 1
 
 
 def usage_name(backend: Backend, obj: InferenceInput) -> str:

@@ -140,7 +140,7 @@ class PointOperations:
             collection = self._catalog.get(name)
             self._strict_write_now(ctx, collection, operations)
             slots = slots_in_operations(operations)
-            usage = on_loop(self._resolve(ctx, operation, slots, "document")) if slots else NO_USAGE
+            usage = self._resolve_now(ctx, operation, slots, "document", on_loop)
             return _updated(collection.write(operations), wait, len(operations)), usage
 
         return answer_now(ctx, operation, work, bounded=False, check=lambda: self._check_write(operations))
@@ -151,6 +151,15 @@ class PointOperations:
             return NO_USAGE
         return await within_deadline(ctx, f"inference for {operation}",
                                      self._resolver.resolve(slots, purpose, ctx.inference()))
+
+    def _resolve_now(self, ctx: RequestContext, operation: str, slots: list[Slot], purpose: Purpose,
+                     on_loop: OnLoop) -> dict[str, int]:
+        """`_resolve` from a worker thread: answered here when the embedding cache holds every
+        input, else on the event loop."""
+        if not slots:
+            return NO_USAGE
+        cached = self._resolver.resolve_cached_now(slots, purpose, ctx.inference())
+        return cached if cached is not None else on_loop(self._resolve(ctx, operation, slots, purpose))
 
     async def write_one(self, ctx: RequestContext, name: str, op: ops.CollectionOperation,
                          wait: bool) -> Answer[UpdateResult]:
@@ -311,7 +320,7 @@ class PointOperations:
         def work() -> tuple[list[list[ScoredPoint]], dict[str, int]]:
             run = self._query_runner(name, requests)
             slots = [slot for request in requests for slot in slots_in_query(request.root)]
-            usage = on_loop(self._resolve(ctx, operation, slots, "query")) if slots else NO_USAGE
+            usage = self._resolve_now(ctx, operation, slots, "query", on_loop)
             return run(), usage
 
         return answer_now(ctx, operation, work, check=lambda: self._check_queries(ctx, name, requests, batch))
