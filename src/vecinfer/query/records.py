@@ -102,4 +102,4 @@ def scroll(collection: Collection, flt: Filter | None, start: PointId | None, li
 
 
 def count(collection: Collection, flt: Filter | None) -> int:
-    return int(collection.matching(flt).sum())
+    return int(np.count_nonzero(collection.matching(flt)))

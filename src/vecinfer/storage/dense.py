@@ -64,7 +64,7 @@ class DenseStore:
                full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (offsets, scores) among rows where `mask` is true, best first."""
         mask = mask & self.present.view()
-        count = int(mask.sum())
+        count = int(np.count_nonzero(mask))
         if count == 0 or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         if len(mask) <= _DIRECT_SCORING_MAX or count <= _DIRECT_SCORING_MAX:
@@ -130,7 +130,7 @@ class SealedDenseStore:
     def search(self, query: np.ndarray, k: int, mask: np.ndarray, exact: bool = False, ef: int = 64,
                full_scan_points: int = 0) -> tuple[np.ndarray, np.ndarray]:
         mask = mask & self.present.view()
-        count = int(mask.sum())
+        count = int(np.count_nonzero(mask))
         if count == 0 or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         if self._scores_exactly(count, k, exact, full_scan_points):
@@ -144,7 +144,7 @@ class SealedDenseStore:
         """`search` for each row of `queries`, the graph searches in one FAISS call (each query
         walks the graph exactly as it would alone)."""
         live = mask & self.present.view()
-        count = int(live.sum())
+        count = int(np.count_nonzero(live))
         if count == 0 or k <= 0 or self._scores_exactly(count, k, exact, full_scan_points):
             return [self.search(query, k, mask, exact, ef, full_scan_points) for query in queries]
         return self._graph_search(queries, k, live, count, ef)

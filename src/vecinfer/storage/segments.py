@@ -25,6 +25,7 @@ class SegmentSet:
         self.mutable = mutable
         # Full-text matchers of the collection's text indexes, by payload key.
         self.text_matchers: dict[str, TextMatcher] = {}
+        self._live: tuple[list[tuple[Segment, int]], np.ndarray] | None = None
         self._reindex()
 
     @property
@@ -91,7 +92,17 @@ class SegmentSet:
         return len(self.offset_of)
 
     def live_mask(self) -> np.ndarray:
-        return np.concatenate([segment.live_mask() for segment in self.all]) if self.total else np.zeros(0, bool)
+        """Live points over all offsets. Read-only: every unfiltered query asks for it, so it is
+        kept until a segment changes (a copy per query cost 24 µs at 100k points)."""
+        state = [(segment, segment.version) for segment in self.all]
+        cached = self._live
+        if cached is not None and len(cached[0]) == len(state) and all(
+                a is b and u == v for (a, u), (b, v) in zip(cached[0], state)):
+            return cached[1]
+        mask = np.concatenate([segment.live_mask() for segment in self.all]) if self.total else np.zeros(0, bool)
+        mask.flags.writeable = False
+        self._live = (state, mask)  # readers may race to fill it: each fills in the same value
+        return mask
 
     def iter_live(self) -> Iterator[tuple[int, PointId]]:
         for point_id, offset in self.offset_of.items():

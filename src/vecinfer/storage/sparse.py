@@ -84,8 +84,8 @@ class SparseStore:
         tokens = query.indices.tolist()
         if corpus is None:
             return self.count, np.array([len(self.postings.get(t, ())) for t in tokens], dtype=np.int64)
-        n = int((self.present.view() & corpus[: self.present.size]).sum())
-        return n, np.array([int(corpus[self.posting(t)[0]].sum()) for t in tokens], dtype=np.int64)
+        n = int(np.count_nonzero(self.present.view() & corpus[: self.present.size]))
+        return n, np.array([np.count_nonzero(corpus[self.posting(t)[0]]) for t in tokens], dtype=np.int64)
 
     def _postings(self, query: SparseVector, weights: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """(offsets, float32 term scores) per query token, in ascending token order: the order
