@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vecinfer import metrics
 from vecinfer.domain import points as ops
 from vecinfer.domain.collections import CollectionConfig, DenseVectorParams, Distance, OptimizersConfig
 from vecinfer.domain.query import SearchParams
@@ -51,3 +52,24 @@ def test_parallel_and_sequential_segment_search_agree(many_segments):
         assert par_ids.tolist() == seq_ids.tolist()
         assert par_scores.tolist() == seq_scores.tolist()
         assert len(seq_ids) == 25
+
+
+def test_only_a_search_running_alone_fans_out(many_segments):
+    collection, rng = many_segments
+    segments.set_search_threads(2)
+    side_by_side = metrics.SEARCHES_SIDE_BY_SIDE
+    query = rng.normal(size=16).astype(np.float32)
+    query /= np.linalg.norm(query)
+    with collection.lock.reading():
+        mask = collection.matching(None)
+        before = side_by_side._value.get()
+        alone = collection.search("", query, 10, mask, SearchParams(hnsw_ef=64))
+        assert side_by_side._value.get() == before + 1
+        assert segments.running_searches.enter()  # another search is running from here on
+        try:
+            beside = collection.search("", query, 10, mask, SearchParams(hnsw_ef=64))
+        finally:
+            segments.running_searches.leave()
+        assert side_by_side._value.get() == before + 1, "beside another search, segments are searched in turn"
+    assert segments.running_searches.count == 0
+    assert beside[0].tolist() == alone[0].tolist() and beside[1].tolist() == alone[1].tolist()

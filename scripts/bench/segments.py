@@ -1,6 +1,7 @@
 """Many sealed segments: one dense query's latency when its segments are searched one after
-another (VECINFER_SEARCH_THREADS=1) and side by side (2 threads), in one process, on the same
-collection; the ratio is sequential / parallel (above 1: parallel is faster).
+another (VECINFER_SEARCH_THREADS=1) and with 2 threads (side by side when the search runs
+alone, in turn beside another), in one process, on the same collection; the ratio is
+sequential / parallel (above 1: parallel is faster).
 
     .venv/bin/python scripts/bench/segments.py [--n 200000] [--dim 128] [--segments 8] [--queries 300]
 

@@ -73,10 +73,9 @@ class Settings:
     max_hnsw_ef_construct: int = 10_000
     max_filter_depth: int = 64
     max_prefetch_depth: int = 64
-    # Segments one dense query searches side by side (FAISS and numpy release the GIL). 1, one
-    # after another, is the default: on two busy cores the hand-offs cost more than they save
-    # (BENCHMARKS.md, "Many segments"); raise it where cores sit idle between queries.
-    search_threads: int = 1
+    # Segments one dense query may search side by side (FAISS and numpy release the GIL), when it
+    # is the only search running; beside other searches it searches them in turn (storage/segments.py).
+    search_threads: int = max(1, os.cpu_count() or 1)
 
     # Local models: extra ONNX model folders, and where prepared graphs are cached.
     models_dir: Path | None = None

@@ -33,6 +33,11 @@ GRPC_LOOP_CALLS = Counter(
     "or write's inference objects, gateway forwarding, the other operations; the rest runs on the gRPC workers",
     registry=REGISTRY,
 )
+SEARCHES_SIDE_BY_SIDE = Counter(
+    "vecinfer_searches_side_by_side", "Dense searches that searched their segments on several threads at once, "
+    "as the only search running (VECINFER_SEARCH_THREADS); the others search theirs one after another",
+    registry=REGISTRY,
+)
 INFERENCE_CALLS = Counter(
     "vecinfer_inference_calls", "Calls to a model backend (one per backend per request, after de-duplication)",
     ["backend", "outcome"], registry=REGISTRY,
