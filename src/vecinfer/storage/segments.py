@@ -74,7 +74,8 @@ class SegmentSet:
 
     def locate(self, offset: int) -> tuple[Segment, int]:
         i = bisect.bisect_right(self.bases, offset) - 1
-        return self.all[i], offset - self.bases[i]
+        # Not self.all[i]: that builds a list per call, and every result's id comes through here.
+        return (self.sealed[i] if i < len(self.sealed) else self.mutable), offset - self.bases[i]
 
     def segment_of(self, point_id: PointId) -> Segment | None:
         offset = self.offset_of.get(point_id)
