@@ -1,12 +1,14 @@
 """Dense search benchmark: vecinfer (in-process and through gRPC), qdrant-edge-py (Qdrant's
 engine in-process) and raw FAISS HNSW on the same data, in one run.
 
-    .venv/bin/python scripts/bench/search.py [--n 100000] [--queries 200] [--markdown]
+    .venv/bin/python scripts/bench/search.py [--n 100000] [--queries 200] [--engines a,b] [--no-sparse]
 
 Data: real all-MiniLM-L6-v2 embeddings (384-d) of short passages of English text
 (scripts/bench/data.py, cached under .cache/bench). Each engine runs in its own process (so
 its RSS is its own), with M=16, ef_construct=100 and search ef=100 (vecinfer's and Qdrant's
-defaults), one search thread per query. Recall@10 is against exact search, unfiltered and
+defaults), one search thread per query in process; the gRPC server runs with its own defaults
+(a query alone searches its segments on up to one thread per CPU; set VECINFER_SEARCH_THREADS=1
+in the environment for one thread). Recall@10 is against exact search, unfiltered and
 under filters keeping 50 %, 10 % and 1 % of the points. Ratios are to qdrant-edge-py.
 """
 
