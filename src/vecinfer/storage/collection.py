@@ -68,12 +68,12 @@ def describe_name(name: str) -> str:
     return "the unnamed vector" if name == DEFAULT_VECTOR else f"vector `{name}`"
 
 
-
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
     """Each row divided by its length (zero rows stay zero). A row's result does not depend on
     the rows beside it, so a vector upserted alone or among many is stored the same."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.where(norms > 0, norms, np.float32(1.0))).astype(np.float32, copy=False)
+
 
 class SearchOptions(TypedDict):
     """Keyword arguments of a dense search (see `Collection.search_options`)."""
