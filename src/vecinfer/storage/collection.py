@@ -71,8 +71,12 @@ def describe_name(name: str) -> str:
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
     """Each row divided by its length (zero rows stay zero). A row's result does not depend on
     the rows beside it, so a vector upserted alone or among many is stored the same."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.where(norms > 0, norms, np.float32(1.0))).astype(np.float32, copy=False)
+    matrix = np.asarray(matrix, dtype=np.float32)
+    # np.linalg.norm(axis=1) to the bit, without its checks (half of a one-row call).
+    norms = np.sqrt(np.add.reduce(matrix * matrix, axis=1, keepdims=True))
+    if not norms.all():
+        norms[norms == 0] = 1
+    return matrix / norms
 
 
 class SearchOptions(TypedDict):
