@@ -8,7 +8,8 @@
 uses, interleaved round by round; ratios are what to read (times move with neighbours' load).
 
 `load` starts `vecinfer serve` (scripts/bench/common.Server), upserts the cached MiniLM set
-(scripts/bench/data.py; random unit vectors when it is not cached) in UpsertPoints of 256 points
+(scripts/bench/data.py; random unit vectors when it is not cached; beyond 100k, search.py's set
+of real vectors plus jittered copies) in UpsertPoints of 256 points
 through raw `qdrant_client.grpc` stubs, waits for indexing, then sends QueryPoints (dense
 nearest, limit 10) from `--concurrency` grpc.aio calls in flight for `--seconds`. It prints
 points/s, QPS and the server's CPU per point / per query. With `--py-spy DIR` it records the
@@ -35,13 +36,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from common import CpuMeter, Server, _proc_cpu_seconds  # noqa: E402
 
-from data import CACHE  # noqa: E402
+from data import CACHE, REAL_MAX, search_vectors  # noqa: E402
 
 DIM = 384
 BATCH = 256
 
 
 def dataset(n: int, queries: int = 200) -> tuple[np.ndarray, np.ndarray, str]:
+    if n > REAL_MAX:  # search.py's 1M set: real vectors plus jittered copies
+        corpus, query_vectors, _ = search_vectors(n, queries)
+        return corpus, query_vectors, "MiniLM + jittered copies"
     cached = CACHE / "minilm-100000-200.npz"
     if cached.exists():
         data = np.load(cached)
