@@ -161,12 +161,7 @@ class Resolver:
         if cache is None or not slots:
             return None
         context = context or InferenceContext()
-        check_request_bounds([obj for obj, _ in slots], self.settings)
-        sizes = [mrl.requested_size(obj) for obj, _ in slots]
-        unique: dict[tuple, InferenceInput] = {}
-        for obj, _ in slots:
-            unique.setdefault(obj.key(), obj)
-        backend_of = {key: self.registry.get(obj.model) for key, obj in unique.items()}
+        sizes, unique, backend_of = self._plan(slots)
         if not all(cacheable(backend_of[key], obj) for key, obj in unique.items()):
             return None
         try:
@@ -182,9 +177,18 @@ class Resolver:
         for (key, obj), vector in zip(unique.items(), found):
             _count_hit(obj, backend_of[key], context, usage)
             vectors[key] = vector
-        for (obj, put), size in zip(slots, sizes):
-            put(mrl.derive(vectors[obj.key()], size, obj.model))
+        _fill(slots, sizes, vectors)
         return usage
+
+    def _plan(self, slots: list[Slot]) -> tuple[list[int | None], dict[tuple, InferenceInput], dict[tuple, Backend]]:
+        """Validate before any work (bounds, `mrl`, model names); then each distinct input
+        once, with its backend: (MRL size per slot, inputs by key, backends by key)."""
+        check_request_bounds([obj for obj, _ in slots], self.settings)
+        sizes = [mrl.requested_size(obj) for obj, _ in slots]
+        unique: dict[tuple, InferenceInput] = {}
+        for obj, _ in slots:
+            unique.setdefault(obj.key(), obj)
+        return sizes, unique, {key: self.registry.get(obj.model) for key, obj in unique.items()}
 
     async def resolve(self, slots: list[Slot], purpose: Purpose, context: InferenceContext | None = None) -> Usage:
         """Fill every slot; returns tokens used per model, and inputs per model answered by
@@ -193,12 +197,7 @@ class Resolver:
         if not slots:
             return usage
         context = context or InferenceContext()
-        check_request_bounds([obj for obj, _ in slots], self.settings)  # validate before any work
-        sizes = [mrl.requested_size(obj) for obj, _ in slots]
-        unique: dict[tuple, InferenceInput] = {}
-        for obj, _ in slots:
-            unique.setdefault(obj.key(), obj)
-        backend_of = {key: self.registry.get(obj.model) for key, obj in unique.items()}
+        sizes, unique, backend_of = self._plan(slots)
         vectors: dict[tuple, Any] = {}
         missing: dict[tuple, bytes] = {}
         cache = self.cache
@@ -236,14 +235,19 @@ class Resolver:
             vectors.update(computed)
             for model, tokens in used.items():
                 usage[model] = usage.get(model, 0) + tokens
-        for (obj, put), size in zip(slots, sizes):
-            put(mrl.derive(vectors[obj.key()], size, obj.model))
+        _fill(slots, sizes, vectors)
         return usage
 
     async def close(self) -> None:
         """Queued cache writes finish (off the event loop) and the cache file closes."""
         if self.cache is not None:
             await asyncio.to_thread(self.cache.close)
+
+
+def _fill(slots: list[Slot], sizes: list[int | None], vectors: dict[tuple, Any]) -> None:
+    """Put each slot's vector in place, cut to its `mrl` size."""
+    for (obj, put), size in zip(slots, sizes):
+        put(mrl.derive(vectors[obj.key()], size, obj.model))
 
 
 def _count_hit(obj: InferenceInput, backend: Backend, context: InferenceContext, usage: Usage) -> None:
