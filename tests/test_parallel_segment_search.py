@@ -71,5 +71,8 @@ def test_only_a_search_running_alone_fans_out(many_segments):
         finally:
             segments.running_searches.leave()
         assert side_by_side._value.get() == before + 1, "beside another search, segments are searched in turn"
+        segments.set_search_threads(1)  # VECINFER_SEARCH_THREADS=1: never side by side
+        collection.search("", query, 10, mask, SearchParams(hnsw_ef=64))
+        assert side_by_side._value.get() == before + 1
     assert segments.running_searches.count == 0
     assert beside[0].tolist() == alone[0].tolist() and beside[1].tolist() == alone[1].tolist()
